@@ -1,0 +1,71 @@
+# Makefile for recs, a PGXS extension.
+#
+#   make && make install        build and install into the server pg_config names
+#   make installcheck           pg_regress suite against a running server
+#   make prove_installcheck     TAP tests (they start their own clusters)
+#   make test                   everything above on a throw-away cluster (scripts/test)
+#   make bench                  benchmarks (bench/run)
+#   make demo                   build, install and run the demo (scripts/demo)
+
+EXTENSION = recs
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = recs
+OBJS = \
+	src/recs.o \
+	src/types/embedding.o \
+	src/types/embedding_agg.o \
+	src/types/embedding_cast.o \
+	src/types/embedding_kernels.o \
+	src/types/embedding_ops.o
+
+# The install script is assembled from one piece per subsystem, kept next to
+# the C code it declares.  Order matters: later pieces use earlier objects.
+SQL_PARTS = \
+	src/recs.sql \
+	src/types/embedding.sql
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+# One pg_regress file per feature in sql/, expected output in expected/.
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+TAP_TESTS = 1
+
+# External libraries, found with pkg-config.  hiredis (cache) and libmongoc
+# (fdw/) join as their subsystems land; BLAS is used by the model kernels.
+PKG_CONFIG ?= pkg-config
+BLAS_PKG ?= openblas
+BLAS_LIBS := $(shell $(PKG_CONFIG) --libs $(BLAS_PKG) 2>/dev/null)
+ifeq ($(BLAS_LIBS),)
+$(error pkg-config cannot find $(BLAS_PKG); install libopenblas-dev or set BLAS_PKG)
+endif
+
+PG_CPPFLAGS = -I$(srcdir)/src $(shell $(PKG_CONFIG) --cflags $(BLAS_PKG))
+# -Wextra minus unused-parameter, which PostgreSQL's own headers trigger.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
+SHLIB_LINK = $(BLAS_LIBS) -lm
+
+# The distance kernels are plain loops; these flags let the compiler reorder
+# float additions so it can vectorise the reductions.  No -march: faster
+# instruction sets are chosen at run time (src/types/embedding_kernels.c).
+KERNEL_FLAGS = -ftree-vectorize -fassociative-math -fno-signed-zeros -fno-trapping-math
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+src/types/embedding_kernels.o: CFLAGS += $(KERNEL_FLAGS)
+src/types/embedding_kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)
+
+$(DATA_built): $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) > $@
+
+.PHONY: test bench demo
+test:
+	scripts/test
+
+bench:
+	bench/run
+
+demo:
+	scripts/demo

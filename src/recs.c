@@ -1,0 +1,28 @@
+/*
+ * recs.c
+ *		Module entry point: the magic block and _PG_init.
+ *
+ * _PG_init only calls each subsystem's Init function, so that what runs at
+ * load time is visible in one place.  It must stay cheap and must not touch
+ * the catalogs: the library is loaded by CREATE EXTENSION, by the first call
+ * of any recs function, and (later) by shared_preload_libraries.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "types/embedding_kernels.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	RecsKernelsInit();
+
+	/* Every recs.* setting is defined above; reject misspelt ones. */
+	MarkGUCPrefixReserved("recs");
+}
