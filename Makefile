@@ -13,17 +13,29 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = recs
 OBJS = \
 	src/recs.o \
+	src/cf/interactions.o \
+	src/models/algorithm.o \
+	src/models/popular.o \
+	src/registry/artifact.o \
+	src/registry/model_cache.o \
+	src/registry/source.o \
+	src/registry/train.o \
+	src/serve/topk.o \
+	src/serve/topk_heap.o \
 	src/types/embedding.o \
 	src/types/embedding_agg.o \
 	src/types/embedding_cast.o \
 	src/types/embedding_kernels.o \
-	src/types/embedding_ops.o
+	src/types/embedding_ops.o \
+	src/eval/metrics.o
 
 # The install script is assembled from one piece per subsystem, kept next to
 # the C code it declares.  Order matters: later pieces use earlier objects.
 SQL_PARTS = \
 	src/recs.sql \
-	src/types/embedding.sql
+	src/types/embedding.sql \
+	src/registry/registry.sql \
+	src/eval/metrics.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # One pg_regress file per feature in sql/, expected output in expected/.

@@ -1,0 +1,141 @@
+/*
+ * algorithm.c
+ *		The table of algorithms and helpers for reading their params.
+ *
+ * params is a jsonb object given to recs_create_model.  Each algorithm
+ * lists the keys it understands; anything else is an error at creation
+ * time, so a typo ("neighbors" for "neighbours") never trains silently
+ * with a default.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "models/algorithm.h"
+
+static const RecsAlgorithm *const algorithms[] = {
+	&RecsPopularAlgorithm,
+};
+
+const RecsAlgorithm *
+RecsFindAlgorithm(const char *name, bool missing_ok)
+{
+	StringInfoData names;
+
+	for (size_t i = 0; i < lengthof(algorithms); i++)
+		if (strcmp(algorithms[i]->name, name) == 0)
+			return algorithms[i];
+	if (missing_ok)
+		return NULL;
+
+	initStringInfo(&names);
+	for (size_t i = 0; i < lengthof(algorithms); i++)
+		appendStringInfo(&names, "%s%s", i > 0 ? ", " : "", algorithms[i]->name);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown algorithm \"%s\"", name),
+			 errhint("Available algorithms: %s.", names.data)));
+	return NULL;				/* keep compiler quiet */
+}
+
+static JsonbValue *
+FindParam(Jsonb *params, const char *key)
+{
+	JsonbValue	k;
+
+	if (params == NULL || !JB_ROOT_IS_OBJECT(params))
+		return NULL;
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	return findJsonbValueFromContainer(&params->root, JB_FOBJECT, &k);
+}
+
+/*
+ * params->key as a finite number; false when absent or JSON null.
+ */
+bool
+RecsParamNumber(Jsonb *params, const char *key, double *value)
+{
+	JsonbValue *v = FindParam(params, key);
+
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	if (v->type != jbvNumeric)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be a number", key)));
+	*value = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+												NumericGetDatum(v->val.numeric)));
+	if (isnan(*value) || isinf(*value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be a finite number", key)));
+	return true;
+}
+
+/*
+ * params->key as a string; false when absent or JSON null.
+ */
+bool
+RecsParamString(Jsonb *params, const char *key, char **value)
+{
+	JsonbValue *v = FindParam(params, key);
+
+	if (v == NULL || v->type == jbvNull)
+		return false;
+	if (v->type != jbvString)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be a string", key)));
+	*value = pnstrdup(v->val.string.val, v->val.string.len);
+	return true;
+}
+
+/*
+ * params must be an object whose keys all appear in allowed (NULL-ended).
+ */
+void
+RecsCheckParamKeys(Jsonb *params, const char *algorithm,
+				   const char *const *allowed)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(params))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("params must be a JSON object")));
+
+	it = JsonbIteratorInit(&params->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		StringInfoData names;
+		char	   *key;
+		bool		found = false;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		for (const char *const *a = allowed; *a != NULL; a++)
+			if (strcmp(*a, key) == 0)
+				found = true;
+		if (found)
+			continue;
+
+		initStringInfo(&names);
+		for (const char *const *a = allowed; *a != NULL; a++)
+			appendStringInfo(&names, "%s%s", a == allowed ? "" : ", ", *a);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown parameter \"%s\" for algorithm \"%s\"", key, algorithm),
+				 names.len > 0 ?
+				 errhint("Parameters of \"%s\": %s.", algorithm, names.data) :
+				 errhint("Algorithm \"%s\" takes no parameters.", algorithm)));
+	}
+}

@@ -1,0 +1,93 @@
+/*
+ * algorithm.h
+ *		The interface every recommender algorithm implements.
+ *
+ * The framework (src/registry) reads the source into a RecsInteractions
+ * matrix, calls train(), and stores the matrix, the item popularity used
+ * for cold-start fallback, and whatever train() wrote, as one artifact.
+ * At serving time it loads the artifact once per backend and calls
+ * score_user() and friends on the loaded model.  An algorithm never touches
+ * SPI or the catalogs: it sees matrices and its params.
+ */
+#ifndef RECS_ALGORITHM_H
+#define RECS_ALGORITHM_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+
+#include "cf/interactions.h"
+#include "registry/artifact.h"
+
+typedef struct RecsLoadedModel RecsLoadedModel;
+
+typedef struct RecsAlgorithm
+{
+	const char *name;
+
+	/*
+	 * Reject bad params at recs_create_model time (22023), so that training
+	 * cannot fail on them later.  has_weight/has_time say which optional
+	 * columns the model has.
+	 */
+	void		(*check_params) (Jsonb *params, bool has_weight, bool has_time);
+
+	/* Learn from data and append the learned parameters to out. */
+	void		(*train) (const RecsInteractions *data, Jsonb *params,
+						  RecsArtifactWriter *out);
+
+	/* Read back what train() wrote; returns the algorithm's state. */
+	void	   *(*load) (RecsArtifactReader *in, const RecsInteractions *data,
+						 Jsonb *params);
+
+	/*
+	 * Ranking scores of every item for a known user (index into data),
+	 * higher is better.  scores has n_items slots.
+	 */
+	void		(*score_user) (const RecsLoadedModel *model, int32 user,
+							   float4 *scores);
+
+	/*
+	 * Optional: item-item similarity for recs_similar_items; scores has
+	 * n_items slots; returns false if the algorithm has no such notion.
+	 */
+	bool		(*score_similar_items) (const RecsLoadedModel *model, int32 item,
+										float4 *scores);
+
+	/*
+	 * Optional: predicted rating of item by user (both indices into data)
+	 * for recs_predict; returns false when the model has no basis for one.
+	 */
+	bool		(*predict) (const RecsLoadedModel *model, int32 user, int32 item,
+							float8 *rating);
+} RecsAlgorithm;
+
+/* A model version loaded into a backend. */
+struct RecsLoadedModel
+{
+	int64		version_id;		/* recs.model_versions.id: never reused */
+	int32		version;
+	char	   *name;
+	const RecsAlgorithm *algorithm;
+	Jsonb	   *params;
+	RecsInteractions *data;		/* training matrix, CSR by user */
+	float4	   *popularity;		/* [n_items] fallback scores */
+	void	   *state;			/* the algorithm's own */
+	MemoryContext context;		/* holds all of the above */
+};
+
+extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok);
+
+/* the algorithms (src/models/<name>.c) */
+extern const RecsAlgorithm RecsPopularAlgorithm;
+
+/* item popularity under "popular" params; every model's cold-start fallback */
+extern float4 *RecsItemPopularity(const RecsInteractions *data, Jsonb *params);
+
+/* params helpers: typed lookups with a clear 22023 on a wrong type */
+extern bool RecsParamNumber(Jsonb *params, const char *key, double *value);
+extern bool RecsParamString(Jsonb *params, const char *key, char **value);
+extern void RecsCheckParamKeys(Jsonb *params, const char *algorithm,
+							   const char *const *allowed);
+
+#endif							/* RECS_ALGORITHM_H */

@@ -1,0 +1,47 @@
+/*
+ * registry.h
+ *		Models, their versions and their sources, as stored in schema recs.
+ */
+#ifndef RECS_REGISTRY_H
+#define RECS_REGISTRY_H
+
+#include "postgres.h"
+
+#include "utils/jsonb.h"
+
+#include "cf/interactions.h"
+#include "models/algorithm.h"
+
+/* A row of recs.models: the recipe for training. */
+typedef struct RecsModelSpec
+{
+	char	   *name;
+	char	   *algorithm;
+	Oid			source;
+	char	   *source_name;	/* as given at creation, for error messages */
+	char	   *user_column;
+	char	   *item_column;
+	char	   *weight_column;	/* NULL: implicit feedback */
+	char	   *time_column;	/* NULL: no time */
+	Jsonb	   *params;
+} RecsModelSpec;
+
+/* The largest k recs_topk and friends accept. */
+#define RECS_MAX_K 10000
+
+/* source.c */
+extern void RecsCheckSource(Oid relid, const char *source_name,
+							const char *user_column, const char *item_column,
+							const char *weight_column, const char *time_column);
+extern RecsInteractions *RecsReadSource(const RecsModelSpec *spec,
+										MemoryContext target,
+										int64 *rows_read, int64 *rows_skipped);
+
+/* model_cache.c */
+extern RecsLoadedModel *RecsGetModel(const char *name);
+extern RecsLoadedModel *RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm,
+										 Jsonb *params);
+extern void RecsWriteArtifactCommon(RecsArtifactWriter *w, const RecsInteractions *data,
+									Jsonb *popularity_params);
+
+#endif							/* RECS_REGISTRY_H */

@@ -1,0 +1,209 @@
+/*
+ * train.c
+ *		recs_train(name): read the source, train, store a new version.
+ *
+ * The model's row in recs.models is locked FOR UPDATE first, so concurrent
+ * trainings of one model queue up and version numbers never collide.  The
+ * new version is an ordinary INSERT: until the training transaction
+ * commits, every other session keeps seeing (and serving) the versions it
+ * saw before.  An ERROR or a cancel anywhere rolls the version back with
+ * the transaction; nothing partial remains.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "registry/registry.h"
+
+PG_FUNCTION_INFO_V1(recs_train);
+PG_FUNCTION_INFO_V1(recs_check_params);
+
+static char *
+GetText(HeapTuple tuple, TupleDesc desc, int col)
+{
+	char	   *value = SPI_getvalue(tuple, desc, col);
+
+	return value ? pstrdup(value) : NULL;
+}
+
+/*
+ * Read and lock the model's row; the spec is copied into target.
+ */
+static RecsModelSpec *
+LookupModelForUpdate(const char *name, MemoryContext target)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(name)};
+	RecsModelSpec *spec;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	MemoryContext old;
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT algorithm, source::oid, source_name, user_column::text,"
+							  " item_column::text, weight_column::text, time_column::text, params"
+							  " FROM recs.models WHERE name = $1 FOR UPDATE",
+							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read recs.models");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("model \"%s\" does not exist", name),
+				 errhint("Create it with recs_create_model().")));
+
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	old = MemoryContextSwitchTo(target);
+	spec = palloc0(sizeof(RecsModelSpec));
+	spec->name = pstrdup(name);
+	spec->algorithm = GetText(tuple, desc, 1);
+	spec->source = DatumGetObjectId(SPI_getbinval(tuple, desc, 2, &isnull));
+	spec->source_name = GetText(tuple, desc, 3);
+	spec->user_column = GetText(tuple, desc, 4);
+	spec->item_column = GetText(tuple, desc, 5);
+	spec->weight_column = GetText(tuple, desc, 6);
+	spec->time_column = GetText(tuple, desc, 7);
+	spec->params = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 8, &isnull));
+	MemoryContextSwitchTo(old);
+	return spec;
+}
+
+/*
+ * The parts of an artifact every algorithm shares: the training matrix
+ * (user histories for exclude_seen and neighbourhood scoring) and the
+ * popularity used as cold-start fallback, computed with popularity_params
+ * (NULL: distinct users per item).
+ */
+void
+RecsWriteArtifactCommon(RecsArtifactWriter *w, const RecsInteractions *data,
+						Jsonb *popularity_params)
+{
+	float4	   *popularity = RecsItemPopularity(data, popularity_params);
+
+	RecsArtifactPut(w, "user_ids", data->user_ids, data->n_users, sizeof(int64));
+	RecsArtifactPut(w, "item_ids", data->item_ids, data->n_items, sizeof(int64));
+	RecsArtifactPut(w, "row_ptr", data->row_ptr, data->n_users + 1, sizeof(int64));
+	RecsArtifactPut(w, "col_idx", data->col_idx, data->nnz, sizeof(int32));
+	RecsArtifactPut(w, "values", data->values, data->nnz, sizeof(float4));
+	RecsArtifactPut(w, "times", data->times, data->times ? data->nnz : 0, sizeof(float8));
+	RecsArtifactPut(w, "popularity", popularity, data->n_items, sizeof(float4));
+	pfree(popularity);
+}
+
+Datum
+recs_train(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *name;
+	RecsModelSpec *spec;
+	const RecsAlgorithm *algorithm;
+	RecsInteractions *data;
+	RecsArtifactWriter writer;
+	bytea	   *artifact;
+	int64		rows_read;
+	int64		rows_skipped;
+	TimestampTz start;
+	long		secs;
+	int			usecs;
+	int32		version;
+	bool		isnull;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model name must not be NULL")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	SPI_connect();
+	spec = LookupModelForUpdate(name, caller);
+	algorithm = RecsFindAlgorithm(spec->algorithm, false);
+	RecsCheckSource(spec->source, spec->source_name, spec->user_column,
+					spec->item_column, spec->weight_column, spec->time_column);
+
+	start = GetCurrentTimestamp();
+	data = RecsReadSource(spec, caller, &rows_read, &rows_skipped);
+	if (data->nnz == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("source \"%s\" of model \"%s\" has no interactions to train on",
+						spec->source_name, name),
+				 rows_skipped > 0 ?
+				 errdetail("All %lld rows have a NULL user, item, weight or time.",
+						   (long long) rows_skipped) : 0));
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		RecsArtifactBegin(&writer);
+		/* a popular model's fallback is the model itself */
+		RecsWriteArtifactCommon(&writer, data,
+								algorithm == &RecsPopularAlgorithm ? spec->params : NULL);
+		algorithm->train(data, spec->params, &writer);
+		artifact = RecsArtifactFinish(&writer);
+		MemoryContextSwitchTo(old);
+	}
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+
+	{
+		Oid			argtypes[11] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT8OID,
+		INT8OID, INT4OID, INT4OID, INT8OID, FLOAT8OID, BYTEAOID};
+		Datum		args[11] = {
+			CStringGetTextDatum(name),
+			CStringGetTextDatum(spec->algorithm),
+			JsonbPGetDatum(spec->params),
+			CStringGetTextDatum(spec->source_name),
+			Int64GetDatum(rows_read),
+			Int64GetDatum(rows_skipped),
+			Int32GetDatum(data->n_users),
+			Int32GetDatum(data->n_items),
+			Int64GetDatum(data->nnz),
+			Float8GetDatum(secs + usecs / 1e6),
+			PointerGetDatum(artifact)
+		};
+
+		if (SPI_execute_with_args("INSERT INTO recs.model_versions"
+								  " (model, version, algorithm, params, source_name, source_rows,"
+								  "  skipped_rows, n_users, n_items, n_interactions, train_seconds,"
+								  "  artifact)"
+								  " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5,"
+								  "  $6, $7, $8, $9, $10, $11"
+								  " FROM recs.model_versions WHERE model = $1"
+								  " RETURNING version",
+								  11, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert into recs.model_versions");
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+
+		/* the first version becomes active */
+		args[1] = Int32GetDatum(version);
+		argtypes[1] = INT4OID;
+		if (SPI_execute_with_args("UPDATE recs.models SET active_version = $2"
+								  " WHERE name = $1 AND active_version IS NULL",
+								  2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not update recs.models");
+	}
+
+	SPI_finish();
+	PG_RETURN_INT32(version);
+}
+
+/*
+ * recs.check_params(algorithm, params, has_weight, has_time): for
+ * recs_create_model, so bad params fail at creation and not at training.
+ */
+Datum
+recs_check_params(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	   *params = PG_GETARG_JSONB_P(1);
+	const RecsAlgorithm *algorithm = RecsFindAlgorithm(name, false);
+
+	algorithm->check_params(params, PG_GETARG_BOOL(2), PG_GETARG_BOOL(3));
+	PG_RETURN_VOID();
+}
