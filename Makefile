@@ -14,6 +14,7 @@ MODULE_big = recs
 OBJS = \
 	src/recs.o \
 	src/cf/interactions.o \
+	src/eval/metrics.o \
 	src/models/algorithm.o \
 	src/models/popular.o \
 	src/registry/artifact.o \
@@ -26,8 +27,7 @@ OBJS = \
 	src/types/embedding_agg.o \
 	src/types/embedding_cast.o \
 	src/types/embedding_kernels.o \
-	src/types/embedding_ops.o \
-	src/eval/metrics.o
+	src/types/embedding_ops.o
 
 # The install script is assembled from one piece per subsystem, kept next to
 # the C code it declares.  Order matters: later pieces use earlier objects.
@@ -41,6 +41,9 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # One pg_regress file per feature in sql/, expected output in expected/.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
+# Concurrency tests (isolationtester), one spec per behaviour in specs/.
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --load-extension=$(EXTENSION)
 TAP_TESTS = 1
 
 # External libraries, found with pkg-config.  hiredis (cache) and libmongoc

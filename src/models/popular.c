@@ -6,9 +6,10 @@
  *   "weighting": "count" (distinct users, the default) or "weight" (sum of
  *                the weight column, or of event counts without one);
  *   "half_life_days": optional exponential time decay; needs a time column.
- *                An interaction's contribution halves every half_life_days
- *                before the newest interaction in the data (not before
- *                now(), so that training is reproducible).
+ *                A (user, item) pair's contribution halves every
+ *                half_life_days between its latest interaction and the
+ *                newest interaction in the data (not now(), so that
+ *                training is reproducible).
  *
  * Every trained model also carries these counts as its cold-start
  * fallback; for "popular" the fallback and the model are the same scores.
