@@ -23,7 +23,8 @@ WHERE d.refclassid = 'pg_extension'::regclass
                     AND c.objsubid = d.objsubid)
 ORDER BY 1;
 
--- no recs function is VOLATILE or PARALLEL UNSAFE by accident
+-- the functions that are not IMMUTABLE and PARALLEL SAFE, each on purpose:
+-- they read or write the registry
 SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel
 FROM pg_proc p
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid

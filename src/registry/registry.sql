@@ -41,6 +41,7 @@ CREATE TABLE recs.model_versions (
 -- artifacts are binary floats that compress poorly; store them uncompressed
 ALTER TABLE recs.model_versions ALTER COLUMN artifact SET STORAGE EXTERNAL;
 COMMENT ON TABLE recs.model_versions IS 'trained versions of each model, with their learned parameters (artifact)';
+COMMENT ON SEQUENCE recs.model_versions_id_seq IS 'ids of model versions: never reused, so backends can cache a loaded version by id';
 
 CREATE TABLE recs.config (
 	key text PRIMARY KEY,

@@ -2,13 +2,10 @@
  * topk.c
  *		recs_topk and recs_similar_items: serve recommendations.
  *
- * Scoring writes one float per catalogue item; items an algorithm cannot
- * score for this user stay at -infinity and are not candidates.  Top-k
- * selection is a bounded heap (topk_heap.c) with ties broken by item id.
- * When the model yields fewer than k candidates (a user it has never seen,
- * or a neighbourhood too small), the remaining rows come from the
- * popularity fallback and say so in the source column: recs_topk never
- * returns an empty list while the catalogue has unseen items.
+ * Ranking itself is in recommend.c; this file checks arguments, finds the
+ * model (registry/model_cache.c) and returns rows.  The source column says
+ * what produced each row: the model's algorithm, or "popular_fallback" for
+ * a user the model has never seen and for rows that fill up a short list.
  */
 #include "postgres.h"
 
@@ -16,10 +13,10 @@
 
 #include "executor/spi.h"
 #include "funcapi.h"
-#include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "registry/registry.h"
+#include "serve/recommend.h"
 #include "serve/topk_heap.h"
 
 PG_FUNCTION_INFO_V1(recs_topk);
@@ -56,44 +53,6 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
- * Select and emit the top k of scores, skipping excluded items (excluded
- * may be NULL); with fill, make up a shortfall from the popularity fallback.
- */
-static void
-EmitTopK(ReturnSetInfo *rsinfo, const RecsLoadedModel *model, float4 *scores,
-		 const bool *excluded, int k, const char *source, bool fill)
-{
-	const RecsInteractions *data = model->data;
-	RecsTopK	heap;
-	int			rank = 0;
-
-	RecsTopKInit(&heap, Min(k, data->n_items));
-	for (int32 j = 0; j < data->n_items; j++)
-		if (scores[j] != -INFINITY && !(excluded && excluded[j]))
-			RecsTopKOffer(&heap, j, scores[j]);
-	RecsTopKSort(&heap);
-	for (int i = 0; i < heap.n; i++)
-		EmitRow(rsinfo, data->item_ids[heap.items[i]], heap.scores[i], ++rank, source);
-
-	if (heap.n < k && fill)
-	{
-		bool	   *taken = palloc0(sizeof(bool) * Max(data->n_items, 1));
-		RecsTopK	rest;
-
-		for (int i = 0; i < heap.n; i++)
-			taken[heap.items[i]] = true;
-		RecsTopKInit(&rest, Min(k - heap.n, data->n_items));
-		for (int32 j = 0; j < data->n_items; j++)
-			if (!taken[j] && !(excluded && excluded[j]))
-				RecsTopKOffer(&rest, j, model->popularity[j]);
-		RecsTopKSort(&rest);
-		for (int i = 0; i < rest.n; i++)
-			EmitRow(rsinfo, data->item_ids[rest.items[i]], rest.scores[i], ++rank,
-					FALLBACK_SOURCE);
-	}
-}
-
-/*
  * recs_topk(user_id bigint, k integer, model text, exclude_seen boolean)
  */
 Datum
@@ -106,9 +65,9 @@ recs_topk(PG_FUNCTION_ARGS)
 	bool		exclude_seen = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
 	RecsLoadedModel *model;
 	const RecsInteractions *data;
-	float4	   *scores;
 	bool	   *excluded = NULL;
 	int32		user;
+	RecsRanking ranking;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -122,28 +81,19 @@ recs_topk(PG_FUNCTION_ARGS)
 	SPI_connect();
 	model = RecsGetModel(name);
 	data = model->data;
-	scores = palloc(sizeof(float4) * Max(data->n_items, 1));
 	user = RecsUserIndex(data, user_id);
 
-	if (user >= 0)
+	if (user >= 0 && exclude_seen)
 	{
-		for (int32 j = 0; j < data->n_items; j++)
-			scores[j] = -INFINITY;
-		model->algorithm->score_user(model, user, scores);
-		if (exclude_seen)
-		{
-			excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
-			for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-				excluded[data->col_idx[p]] = true;
-		}
-		EmitTopK(rsinfo, model, scores, excluded, k, model->algorithm->name, true);
+		excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
+		for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
+			excluded[data->col_idx[p]] = true;
 	}
-	else
-	{
-		/* cold start: a user the model has never seen */
-		memcpy(scores, model->popularity, sizeof(float4) * data->n_items);
-		EmitTopK(rsinfo, model, scores, NULL, k, FALLBACK_SOURCE, false);
-	}
+	RecsRankForUser(model, user, k, excluded, &ranking);
+
+	for (int i = 0; i < ranking.n; i++)
+		EmitRow(rsinfo, data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
+				ranking.fallback[i] ? FALLBACK_SOURCE : model->algorithm->name);
 
 	SPI_finish();
 	return (Datum) 0;
@@ -152,7 +102,8 @@ recs_topk(PG_FUNCTION_ARGS)
 /*
  * recs_similar_items(item_id bigint, k integer, model text): the items most
  * similar to item_id under the model, excluding item_id itself.  An item the
- * model has never seen has no similar items (no rows).
+ * model has never seen has no similar items (no rows); there is no
+ * popularity fill-up, since popular items are not "similar".
  */
 Datum
 recs_similar_items(PG_FUNCTION_ARGS)
@@ -162,6 +113,7 @@ recs_similar_items(PG_FUNCTION_ARGS)
 	int			k;
 	char	   *name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	RecsLoadedModel *model;
+	const RecsInteractions *data;
 	int32		item;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -175,6 +127,7 @@ recs_similar_items(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	model = RecsGetModel(name);
+	data = model->data;
 	if (model->algorithm->score_similar_items == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -182,17 +135,25 @@ recs_similar_items(PG_FUNCTION_ARGS)
 						model->name, model->algorithm->name),
 				 errhint("Use an item_knn, user_knn or factor model.")));
 
-	item = RecsItemIndex(model->data, item_id);
+	item = RecsItemIndex(data, item_id);
 	if (item >= 0)
 	{
-		float4	   *scores = palloc(sizeof(float4) * model->data->n_items);
-		bool	   *excluded = palloc0(sizeof(bool) * model->data->n_items);
+		float4	   *scores = palloc(sizeof(float4) * data->n_items);
+		RecsTopK	heap;
 
-		for (int32 j = 0; j < model->data->n_items; j++)
+		for (int32 j = 0; j < data->n_items; j++)
 			scores[j] = -INFINITY;
-		excluded[item] = true;
 		if (model->algorithm->score_similar_items(model, item, scores))
-			EmitTopK(rsinfo, model, scores, excluded, k, model->algorithm->name, false);
+		{
+			RecsTopKInit(&heap, Min(k, data->n_items));
+			for (int32 j = 0; j < data->n_items; j++)
+				if (j != item && scores[j] != -INFINITY)
+					RecsTopKOffer(&heap, j, scores[j]);
+			RecsTopKSort(&heap);
+			for (int i = 0; i < heap.n; i++)
+				EmitRow(rsinfo, data->item_ids[heap.items[i]], heap.scores[i], i + 1,
+						model->algorithm->name);
+		}
 	}
 
 	SPI_finish();

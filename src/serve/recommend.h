@@ -1,0 +1,24 @@
+/*
+ * recommend.h
+ *		Rank items for one user under a loaded model.
+ *
+ * Shared by recs_topk (serving) and recs_evaluate (offline evaluation), so
+ * that what is measured is exactly what is served.
+ */
+#ifndef RECS_RECOMMEND_H
+#define RECS_RECOMMEND_H
+
+#include "models/algorithm.h"
+
+typedef struct RecsRanking
+{
+	int			n;				/* entries filled, at most k */
+	int32	   *items;			/* item indices into model->data, best first */
+	float4	   *scores;
+	bool	   *fallback;		/* true: from the popularity fallback */
+} RecsRanking;
+
+extern void RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
+							const bool *excluded, RecsRanking *ranking);
+
+#endif							/* RECS_RECOMMEND_H */
