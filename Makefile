@@ -14,6 +14,7 @@ MODULE_big = recs
 OBJS = \
 	src/recs.o \
 	src/cf/interactions.o \
+	src/eval/evaluate.o \
 	src/eval/metrics.o \
 	src/models/algorithm.o \
 	src/models/popular.o \
@@ -36,7 +37,8 @@ SQL_PARTS = \
 	src/recs.sql \
 	src/types/embedding.sql \
 	src/registry/registry.sql \
-	src/eval/metrics.sql
+	src/eval/metrics.sql \
+	src/eval/evaluate.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # One pg_regress file per feature in sql/, expected output in expected/.

@@ -31,7 +31,7 @@ JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid
 WHERE d.refclassid = 'pg_extension'::regclass
   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'recs')
   AND (p.provolatile <> 'i' OR p.proparallel <> 's')
-ORDER BY 1;
+ORDER BY p.oid::regprocedure::text;
 
 -- the type is stored out of line without compression, int4 aligned
 SELECT typstorage, typalign, typlen FROM pg_type WHERE typname = 'embedding';

@@ -29,6 +29,12 @@ typedef struct RecsModelSpec
 /* The largest k recs_topk and friends accept. */
 #define RECS_MAX_K 10000
 
+/* train.c */
+extern RecsModelSpec *RecsLookupModelSpec(const char *name, bool for_update,
+										  MemoryContext target);
+extern bytea *RecsTrainArtifact(const RecsAlgorithm *algorithm,
+								const RecsInteractions *data, Jsonb *params);
+
 /* source.c */
 extern void RecsCheckSource(Oid relid, const char *source_name,
 							const char *user_column, const char *item_column,

@@ -33,10 +33,11 @@ GetText(HeapTuple tuple, TupleDesc desc, int col)
 }
 
 /*
- * Read and lock the model's row; the spec is copied into target.
+ * Read the model's row, locking it when for_update; the spec is copied
+ * into target.  The caller is connected to SPI.
  */
-static RecsModelSpec *
-LookupModelForUpdate(const char *name, MemoryContext target)
+RecsModelSpec *
+RecsLookupModelSpec(const char *name, bool for_update, MemoryContext target)
 {
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(name)};
@@ -46,9 +47,13 @@ LookupModelForUpdate(const char *name, MemoryContext target)
 	MemoryContext old;
 	bool		isnull;
 
-	if (SPI_execute_with_args("SELECT algorithm, source::oid, source_name, user_column::text,"
+	if (SPI_execute_with_args(for_update ?
+							  "SELECT algorithm, source::oid, source_name, user_column::text,"
 							  " item_column::text, weight_column::text, time_column::text, params"
-							  " FROM recs.models WHERE name = $1 FOR UPDATE",
+							  " FROM recs.models WHERE name = $1 FOR UPDATE" :
+							  "SELECT algorithm, source::oid, source_name, user_column::text,"
+							  " item_column::text, weight_column::text, time_column::text, params"
+							  " FROM recs.models WHERE name = $1",
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read recs.models");
 	if (SPI_processed == 0)
@@ -96,6 +101,24 @@ RecsWriteArtifactCommon(RecsArtifactWriter *w, const RecsInteractions *data,
 	pfree(popularity);
 }
 
+/*
+ * Train algorithm on data and return the complete artifact, in
+ * CurrentMemoryContext.  recs_train stores it; recs_evaluate loads it.
+ */
+bytea *
+RecsTrainArtifact(const RecsAlgorithm *algorithm, const RecsInteractions *data,
+				  Jsonb *params)
+{
+	RecsArtifactWriter writer;
+
+	RecsArtifactBegin(&writer);
+	/* a popular model's fallback is the model itself */
+	RecsWriteArtifactCommon(&writer, data,
+							algorithm == &RecsPopularAlgorithm ? params : NULL);
+	algorithm->train(data, params, &writer);
+	return RecsArtifactFinish(&writer);
+}
+
 Datum
 recs_train(PG_FUNCTION_ARGS)
 {
@@ -104,7 +127,6 @@ recs_train(PG_FUNCTION_ARGS)
 	RecsModelSpec *spec;
 	const RecsAlgorithm *algorithm;
 	RecsInteractions *data;
-	RecsArtifactWriter writer;
 	bytea	   *artifact;
 	int64		rows_read;
 	int64		rows_skipped;
@@ -121,7 +143,7 @@ recs_train(PG_FUNCTION_ARGS)
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 
 	SPI_connect();
-	spec = LookupModelForUpdate(name, caller);
+	spec = RecsLookupModelSpec(name, true, caller);
 	algorithm = RecsFindAlgorithm(spec->algorithm, false);
 	RecsCheckSource(spec->source, spec->source_name, spec->user_column,
 					spec->item_column, spec->weight_column, spec->time_column);
@@ -140,12 +162,7 @@ recs_train(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(caller);
 
-		RecsArtifactBegin(&writer);
-		/* a popular model's fallback is the model itself */
-		RecsWriteArtifactCommon(&writer, data,
-								algorithm == &RecsPopularAlgorithm ? spec->params : NULL);
-		algorithm->train(data, spec->params, &writer);
-		artifact = RecsArtifactFinish(&writer);
+		artifact = RecsTrainArtifact(algorithm, data, spec->params);
 		MemoryContextSwitchTo(old);
 	}
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);

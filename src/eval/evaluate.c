@@ -1,0 +1,468 @@
+/*
+ * evaluate.c
+ *		recs_evaluate: offline evaluation of a model on a split of its source.
+ *
+ * The model's source is read once and split into train and test parts
+ * (protocols below); the model's algorithm is trained on the train part in
+ * memory, through the same code as recs_train (RecsTrainArtifact,
+ * RecsLoadArtifact), and every test user is ranked through the same code as
+ * recs_topk (RecsRankForUser), seen train items excluded and the
+ * popularity fallback included.  What is measured is what is served.
+ *
+ * Protocols:
+ *	leave_one_out	each user with at least 2 interactions holds out one:
+ *					the latest (ties: the highest item id), or a random one
+ *					(seeded) when the model has no time column;
+ *	random			each user with at least 2 interactions holds out
+ *					round(test_fraction * n), at least 1 and at most n - 1,
+ *					chosen at random (seeded);
+ *	temporal		interactions at or after cutoff are the test part (cutoff
+ *					defaults to the time leaving test_fraction of the data
+ *					after it); users first seen after the cutoff are
+ *					evaluated too, through the cold-start fallback.
+ * Every held-out interaction counts as relevant.  With negatives = N > 0
+ * each user's held-out items are ranked among N items sampled uniformly
+ * from the items that user never interacted with (the NCF paper's protocol
+ * with N = 100) instead of among the whole catalogue.
+ *
+ * Metrics are averaged over the users evaluated, computed by the same C
+ * code as recs_*_at_k (metrics.c).  Coverage is the share of the training
+ * catalogue that appears in at least one user's top k.  Everything is
+ * deterministic for a given seed.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "eval/metrics.h"
+#include "registry/registry.h"
+#include "serve/recommend.h"
+
+PG_FUNCTION_INFO_V1(recs_evaluate);
+
+typedef enum EvalProtocol
+{
+	PROTOCOL_LEAVE_ONE_OUT,
+	PROTOCOL_RANDOM,
+	PROTOCOL_TEMPORAL
+} EvalProtocol;
+
+/* What the split decided: test[p] for each nonzero p of the full matrix. */
+typedef struct EvalSplit
+{
+	bool	   *test;
+	int64		n_test;
+} EvalSplit;
+
+static EvalProtocol
+ParseProtocol(const char *name)
+{
+	if (strcmp(name, "leave_one_out") == 0)
+		return PROTOCOL_LEAVE_ONE_OUT;
+	if (strcmp(name, "random") == 0)
+		return PROTOCOL_RANDOM;
+	if (strcmp(name, "temporal") == 0)
+		return PROTOCOL_TEMPORAL;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown evaluation protocol \"%s\"", name),
+			 errhint("Protocols: leave_one_out, random, temporal.")));
+	return PROTOCOL_LEAVE_ONE_OUT;	/* keep compiler quiet */
+}
+
+static void
+SplitLeaveOneOut(const RecsInteractions *full, pg_prng_state *prng, EvalSplit *split)
+{
+	for (int32 u = 0; u < full->n_users; u++)
+	{
+		int64		begin = full->row_ptr[u];
+		int64		end = full->row_ptr[u + 1];
+		int64		held;
+
+		if (end - begin < 2)
+			continue;
+		if (full->times)
+		{
+			/* latest; items are ascending, so >= keeps the highest id on ties */
+			held = begin;
+			for (int64 p = begin + 1; p < end; p++)
+				if (full->times[p] >= full->times[held])
+					held = p;
+		}
+		else
+			held = begin + (int64) pg_prng_uint64_range(prng, 0, end - begin - 1);
+		split->test[held] = true;
+		split->n_test++;
+	}
+}
+
+static void
+SplitRandom(const RecsInteractions *full, double fraction, pg_prng_state *prng,
+			EvalSplit *split)
+{
+	int64	   *order = palloc_extended(sizeof(int64) * Max(full->nnz, 1), MCXT_ALLOC_HUGE);
+
+	for (int32 u = 0; u < full->n_users; u++)
+	{
+		int64		begin = full->row_ptr[u];
+		int64		n = full->row_ptr[u + 1] - begin;
+		int64		n_test;
+
+		if (n < 2)
+			continue;
+		n_test = (int64) rint(fraction * n);
+		n_test = Max(n_test, 1);
+		n_test = Min(n_test, n - 1);
+
+		/* partial Fisher-Yates: the first n_test of a random permutation */
+		for (int64 i = 0; i < n; i++)
+			order[i] = begin + i;
+		for (int64 i = 0; i < n_test; i++)
+		{
+			int64		j = i + (int64) pg_prng_uint64_range(prng, 0, n - 1 - i);
+			int64		tmp = order[i];
+
+			order[i] = order[j];
+			order[j] = tmp;
+			split->test[order[i]] = true;
+		}
+		split->n_test += n_test;
+	}
+	pfree(order);
+}
+
+static int
+CompareFloat8(const void *a, const void *b)
+{
+	float8		x = *(const float8 *) a;
+	float8		y = *(const float8 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* cutoff in epoch seconds; NaN means "choose from test_fraction" */
+static float8
+SplitTemporal(const RecsInteractions *full, float8 cutoff, double fraction,
+			  EvalSplit *split)
+{
+	if (isnan(cutoff))
+	{
+		float8	   *sorted = palloc(sizeof(float8) * full->nnz);
+		int64		index;
+
+		memcpy(sorted, full->times, sizeof(float8) * full->nnz);
+		qsort(sorted, full->nnz, sizeof(float8), CompareFloat8);
+		index = (int64) floor((1.0 - fraction) * full->nnz);
+		index = Min(Max(index, 0), full->nnz - 1);
+		cutoff = sorted[index];
+		pfree(sorted);
+	}
+	for (int64 p = 0; p < full->nnz; p++)
+		if (full->times[p] >= cutoff)
+		{
+			split->test[p] = true;
+			split->n_test++;
+		}
+	return cutoff;
+}
+
+/* The train part as triples, for RecsBuildInteractions. */
+static RecsTriple *
+TrainTriples(const RecsInteractions *full, const EvalSplit *split, int64 *n)
+{
+	RecsTriple *triples = palloc_extended(sizeof(RecsTriple) * Max(full->nnz, 1),
+										  MCXT_ALLOC_HUGE);
+
+	*n = 0;
+	for (int32 u = 0; u < full->n_users; u++)
+		for (int64 p = full->row_ptr[u]; p < full->row_ptr[u + 1]; p++)
+		{
+			if (split->test[p])
+				continue;
+			triples[*n].user_id = full->user_ids[u];
+			triples[*n].item_id = full->item_ids[full->col_idx[p]];
+			triples[*n].value = full->values[p];
+			triples[*n].time = full->times ? full->times[p] : 0.0;
+			(*n)++;
+		}
+	return triples;
+}
+
+typedef struct EvalTotals
+{
+	int32		users;
+	double		precision;
+	double		recall;
+	double		ndcg;
+	double		hit_rate;
+	double		mrr;
+	double		map;
+} EvalTotals;
+
+/*
+ * Rank every test user and add up the metrics.  recommended_any[j] is set
+ * for every train item j that appeared in some top k (for coverage).
+ */
+static void
+EvaluateUsers(const RecsInteractions *full, const EvalSplit *split,
+			  const RecsLoadedModel *model, int k, int negatives,
+			  pg_prng_state *prng, bool *recommended_any, EvalTotals *totals)
+{
+	const RecsInteractions *train = model->data;
+	int32	   *full_to_train = palloc(sizeof(int32) * Max(full->n_items, 1));
+	bool	   *excluded = palloc(sizeof(bool) * Max(train->n_items, 1));
+	bool	   *history = palloc0(sizeof(bool) * Max(train->n_items, 1));
+	int64	   *recommended = palloc(sizeof(int64) * k);
+	int64	   *relevant = palloc(sizeof(int64) * Max(full->n_items, 1));
+	MemoryContext user_context;
+	MemoryContext old;
+
+	/* train item ids are a subset of full item ids, both ascending */
+	for (int32 j = 0; j < full->n_items; j++)
+		full_to_train[j] = RecsItemIndex(train, full->item_ids[j]);
+
+	user_context = AllocSetContextCreate(CurrentMemoryContext, "recs evaluate user",
+										 ALLOCSET_DEFAULT_SIZES);
+	memset(totals, 0, sizeof(EvalTotals));
+
+	for (int32 u = 0; u < full->n_users; u++)
+	{
+		int64		begin = full->row_ptr[u];
+		int64		end = full->row_ptr[u + 1];
+		int			n_relevant = 0;
+		int32		train_user;
+		RecsRanking ranking;
+		RecsTopKStats stats;
+
+		CHECK_FOR_INTERRUPTS();
+		for (int64 p = begin; p < end; p++)
+			if (split->test[p])
+				relevant[n_relevant++] = full->item_ids[full->col_idx[p]];
+		if (n_relevant == 0)
+			continue;
+
+		train_user = RecsUserIndex(train, full->user_ids[u]);
+		if (negatives > 0)
+		{
+			/* candidates: held-out items plus sampled never-seen items */
+			int			free_items = train->n_items;
+			int			wanted;
+
+			memset(excluded, true, sizeof(bool) * train->n_items);
+			for (int64 p = begin; p < end; p++)
+			{
+				int32		j = full_to_train[full->col_idx[p]];
+
+				if (j < 0)
+					continue;
+				history[j] = true;
+				free_items--;
+				if (split->test[p])
+					excluded[j] = false;
+			}
+			wanted = Min(negatives, free_items);
+			for (int drawn = 0; drawn < wanted;)
+			{
+				int32		j = (int32) pg_prng_uint64_range(prng, 0, train->n_items - 1);
+
+				if (history[j] || !excluded[j])
+					continue;
+				excluded[j] = false;
+				drawn++;
+			}
+			for (int64 p = begin; p < end; p++)
+				if (full_to_train[full->col_idx[p]] >= 0)
+					history[full_to_train[full->col_idx[p]]] = false;
+		}
+		else
+		{
+			/* the whole catalogue minus what the user saw in training */
+			memset(excluded, false, sizeof(bool) * train->n_items);
+			if (train_user >= 0)
+				for (int64 p = train->row_ptr[train_user];
+					 p < train->row_ptr[train_user + 1]; p++)
+					excluded[train->col_idx[p]] = true;
+		}
+
+		old = MemoryContextSwitchTo(user_context);
+		RecsRankForUser(model, train_user, k, excluded, &ranking);
+		for (int i = 0; i < ranking.n; i++)
+		{
+			recommended[i] = train->item_ids[ranking.items[i]];
+			recommended_any[ranking.items[i]] = true;
+		}
+		RecsComputeTopKStats(recommended, ranking.n, relevant, NULL, n_relevant,
+							 0.0, k, true, &stats);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(user_context);
+
+		totals->users++;
+		totals->precision += RecsPrecisionAtK(&stats);
+		totals->recall += RecsRecallAtK(&stats);
+		totals->ndcg += RecsNdcgAtK(&stats);
+		totals->hit_rate += RecsHitRateAtK(&stats);
+		totals->mrr += RecsReciprocalRankAtK(&stats);
+		totals->map += RecsAveragePrecisionAtK(&stats);
+	}
+	MemoryContextDelete(user_context);
+}
+
+/*
+ * recs_evaluate(model text, k integer, protocol text, test_fraction float8,
+ *				 seed integer, negatives integer, cutoff timestamptz)
+ */
+Datum
+recs_evaluate(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *name;
+	int			k;
+	char	   *protocol_name;
+	EvalProtocol protocol;
+	double		fraction;
+	int32		seed;
+	int			negatives;
+	float8		cutoff = NAN;
+	RecsModelSpec *spec;
+	const RecsAlgorithm *algorithm;
+	RecsInteractions *full;
+	RecsInteractions *train;
+	RecsTriple *triples;
+	int64		n_train;
+	int64		rows_read;
+	int64		rows_skipped;
+	EvalSplit	split;
+	pg_prng_state prng;
+	RecsLoadedModel *model;
+	bool	   *recommended_any;
+	EvalTotals	totals;
+	int32		covered = 0;
+	TimestampTz start;
+	long		secs;
+	int			usecs;
+	Datum		values[14];
+	bool		nulls[14] = {0};
+
+	for (int i = 0; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("only cutoff may be NULL in recs_evaluate")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	k = PG_GETARG_INT32(1);
+	protocol_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	protocol = ParseProtocol(protocol_name);
+	fraction = PG_GETARG_FLOAT8(3);
+	seed = PG_GETARG_INT32(4);
+	negatives = PG_GETARG_INT32(5);
+
+	if (k < 1 || k > RECS_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d, not %d", RECS_MAX_K, k)));
+	if (!(fraction > 0.0 && fraction < 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("test_fraction must be between 0 and 1 (exclusive), not %g", fraction)));
+	if (negatives < 0 || negatives > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("negatives must be between 0 and 100000, not %d", negatives)));
+	if (!PG_ARGISNULL(6))
+	{
+		if (protocol != PROTOCOL_TEMPORAL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cutoff applies only to the temporal protocol")));
+		/* epoch seconds, as the source's time column is read */
+		cutoff = (float8) (PG_GETARG_TIMESTAMPTZ(6) +
+						   ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)) /
+			USECS_PER_SEC;
+	}
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	spec = RecsLookupModelSpec(name, false, caller);
+	algorithm = RecsFindAlgorithm(spec->algorithm, false);
+	RecsCheckSource(spec->source, spec->source_name, spec->user_column,
+					spec->item_column, spec->weight_column, spec->time_column);
+	if (protocol == PROTOCOL_TEMPORAL && spec->time_column == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the temporal protocol needs a time column"),
+				 errdetail("Model \"%s\" was created without time_column.", name)));
+	full = RecsReadSource(spec, caller, &rows_read, &rows_skipped);
+	SPI_finish();
+
+	if (full->nnz == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("source \"%s\" of model \"%s\" has no interactions to evaluate on",
+						spec->source_name, name)));
+
+	pg_prng_seed(&prng, (uint64) (int64) seed);
+	split.test = palloc0(sizeof(bool) * full->nnz);
+	split.n_test = 0;
+	switch (protocol)
+	{
+		case PROTOCOL_LEAVE_ONE_OUT:
+			SplitLeaveOneOut(full, &prng, &split);
+			break;
+		case PROTOCOL_RANDOM:
+			SplitRandom(full, fraction, &prng, &split);
+			break;
+		case PROTOCOL_TEMPORAL:
+			cutoff = SplitTemporal(full, cutoff, fraction, &split);
+			break;
+	}
+	triples = TrainTriples(full, &split, &n_train);
+	if (n_train == 0 || split.n_test == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("the %s split of model \"%s\" leaves %s", protocol_name, name,
+						n_train == 0 ? "nothing to train on" : "nothing to test on"),
+				 protocol == PROTOCOL_TEMPORAL ?
+				 errhint("Choose a cutoff with interactions on both sides.") :
+				 errhint("Users need at least 2 interactions for leave_one_out and random.")));
+	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
+	pfree(triples);
+
+	start = GetCurrentTimestamp();
+	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, spec->params),
+							 algorithm, spec->params);
+	model->name = name;
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+
+	recommended_any = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
+	EvaluateUsers(full, &split, model, k, negatives, &prng, recommended_any, &totals);
+	for (int32 j = 0; j < model->data->n_items; j++)
+		covered += recommended_any[j];
+
+	values[0] = CStringGetTextDatum(protocol_name);
+	values[1] = Int32GetDatum(k);
+	values[2] = Int32GetDatum(negatives);
+	values[3] = Int32GetDatum(totals.users);
+	values[4] = Float8GetDatum(totals.precision / Max(totals.users, 1));
+	values[5] = Float8GetDatum(totals.recall / Max(totals.users, 1));
+	values[6] = Float8GetDatum(totals.ndcg / Max(totals.users, 1));
+	values[7] = Float8GetDatum(totals.hit_rate / Max(totals.users, 1));
+	values[8] = Float8GetDatum(totals.mrr / Max(totals.users, 1));
+	values[9] = Float8GetDatum(totals.map / Max(totals.users, 1));
+	values[10] = Float8GetDatum((double) covered / Max(model->data->n_items, 1));
+	values[11] = Int64GetDatum(train->nnz);
+	values[12] = Int64GetDatum(split.n_test);
+	values[13] = Float8GetDatum(secs + usecs / 1e6);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+	return (Datum) 0;
+}
