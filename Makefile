@@ -18,6 +18,7 @@ OBJS = \
 	src/eval/metrics.o \
 	src/models/algorithm.o \
 	src/models/popular.o \
+	src/models/training.o \
 	src/registry/artifact.o \
 	src/registry/model_cache.o \
 	src/registry/source.o \

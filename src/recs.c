@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "models/training.h"
 #include "types/embedding_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -22,6 +23,7 @@ void
 _PG_init(void)
 {
 	RecsKernelsInit();
+	RecsTrainingInit();
 
 	/* Every recs.* setting is defined above; reject misspelt ones. */
 	MarkGUCPrefixReserved("recs");
