@@ -80,7 +80,9 @@ SELECT recs_create_model('m', 'popular', 'not_a_table');
 -- and the messages say what is wrong
 SELECT recs_create_model('m', 'popular', 'events', user_column => 'rating');
 SELECT recs_create_model('m', 'popular', 'events', params => '{"weigthing": "count"}');
+\set VERBOSITY terse
 SELECT recs_create_model('m', 'no_such_algorithm', 'events');
+\set VERBOSITY default
 SELECT recs_create_model('pop', 'popular', 'events');
 SELECT count(*) AS models FROM recs.models;
 

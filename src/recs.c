@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "models/training.h"
+#include "registry/registry.h"
 #include "types/embedding_kernels.h"
 
 PG_MODULE_MAGIC;
@@ -24,6 +25,7 @@ _PG_init(void)
 {
 	RecsKernelsInit();
 	RecsTrainingInit();
+	RecsRegistryInit();
 
 	/* Every recs.* setting is defined above; reject misspelt ones. */
 	MarkGUCPrefixReserved("recs");

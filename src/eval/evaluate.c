@@ -42,18 +42,12 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "eval/evaluate.h"
 #include "eval/metrics.h"
 #include "registry/registry.h"
 #include "serve/recommend.h"
 
 PG_FUNCTION_INFO_V1(recs_evaluate);
-
-typedef enum EvalProtocol
-{
-	PROTOCOL_LEAVE_ONE_OUT,
-	PROTOCOL_RANDOM,
-	PROTOCOL_TEMPORAL
-} EvalProtocol;
 
 /* What the split decided: test[p] for each nonzero p of the full matrix. */
 typedef struct EvalSplit
@@ -62,20 +56,20 @@ typedef struct EvalSplit
 	int64		n_test;
 } EvalSplit;
 
-static EvalProtocol
+static RecsEvalProtocol
 ParseProtocol(const char *name)
 {
 	if (strcmp(name, "leave_one_out") == 0)
-		return PROTOCOL_LEAVE_ONE_OUT;
+		return RECS_PROTOCOL_LEAVE_ONE_OUT;
 	if (strcmp(name, "random") == 0)
-		return PROTOCOL_RANDOM;
+		return RECS_PROTOCOL_RANDOM;
 	if (strcmp(name, "temporal") == 0)
-		return PROTOCOL_TEMPORAL;
+		return RECS_PROTOCOL_TEMPORAL;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown evaluation protocol \"%s\"", name),
 			 errhint("Protocols: leave_one_out, random, temporal.")));
-	return PROTOCOL_LEAVE_ONE_OUT;	/* keep compiler quiet */
+	return RECS_PROTOCOL_LEAVE_ONE_OUT;	/* keep compiler quiet */
 }
 
 static void
@@ -316,30 +310,18 @@ EvaluateUsers(const RecsInteractions *full, const EvalSplit *split,
 }
 
 /*
- * recs_evaluate(model text, k integer, protocol text, test_fraction float8,
- *				 seed integer, negatives integer, cutoff timestamptz)
+ * Split full per opts, train algorithm on the train part, rank the test
+ * users and average the metrics into result.  Returns false, with
+ * result->failure set, when the split leaves nothing to train or test on
+ * (the caller decides whether that is an error).
  */
-Datum
-recs_evaluate(PG_FUNCTION_ARGS)
+bool
+RecsEvaluateOn(const RecsInteractions *full, const RecsAlgorithm *algorithm,
+			   Jsonb *params, const RecsEvalOptions *opts, RecsEvalResult *result)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext caller = CurrentMemoryContext;
-	char	   *name;
-	int			k;
-	char	   *protocol_name;
-	EvalProtocol protocol;
-	double		fraction;
-	int32		seed;
-	int			negatives;
-	float8		cutoff = NAN;
-	RecsModelSpec *spec;
-	const RecsAlgorithm *algorithm;
-	RecsInteractions *full;
 	RecsInteractions *train;
 	RecsTriple *triples;
 	int64		n_train;
-	int64		rows_read;
-	int64		rows_skipped;
 	EvalSplit	split;
 	pg_prng_state prng;
 	RecsLoadedModel *model;
@@ -349,6 +331,79 @@ recs_evaluate(PG_FUNCTION_ARGS)
 	TimestampTz start;
 	long		secs;
 	int			usecs;
+
+	memset(result, 0, sizeof(RecsEvalResult));
+	result->cutoff = opts->cutoff;
+
+	pg_prng_seed(&prng, (uint64) (int64) opts->seed);
+	split.test = palloc0(sizeof(bool) * Max(full->nnz, 1));
+	split.n_test = 0;
+	switch (opts->protocol)
+	{
+		case RECS_PROTOCOL_LEAVE_ONE_OUT:
+			SplitLeaveOneOut(full, &prng, &split);
+			break;
+		case RECS_PROTOCOL_RANDOM:
+			SplitRandom(full, opts->test_fraction, &prng, &split);
+			break;
+		case RECS_PROTOCOL_TEMPORAL:
+			result->cutoff = SplitTemporal(full, opts->cutoff, opts->test_fraction, &split);
+			break;
+	}
+	triples = TrainTriples(full, &split, &n_train);
+	if (n_train == 0 || split.n_test == 0)
+	{
+		result->failure = n_train == 0 ? "nothing to train on" : "nothing to test on";
+		pfree(triples);
+		pfree(split.test);
+		return false;
+	}
+	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
+	pfree(triples);
+
+	start = GetCurrentTimestamp();
+	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, params),
+							 algorithm, params);
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+
+	recommended_any = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
+	EvaluateUsers(full, &split, model, opts->k, opts->negatives, &prng,
+				  recommended_any, &totals);
+	for (int32 j = 0; j < model->data->n_items; j++)
+		covered += recommended_any[j];
+
+	result->users = totals.users;
+	result->precision = totals.precision / Max(totals.users, 1);
+	result->recall = totals.recall / Max(totals.users, 1);
+	result->ndcg = totals.ndcg / Max(totals.users, 1);
+	result->hit_rate = totals.hit_rate / Max(totals.users, 1);
+	result->mrr = totals.mrr / Max(totals.users, 1);
+	result->map = totals.map / Max(totals.users, 1);
+	result->coverage = (double) covered / Max(model->data->n_items, 1);
+	result->train_interactions = train->nnz;
+	result->test_interactions = split.n_test;
+	result->train_seconds = secs + usecs / 1e6;
+	return true;
+}
+
+/*
+ * recs_evaluate(model text, k integer, protocol text, test_fraction float8,
+ *				 seed integer, negatives integer, cutoff timestamptz)
+ */
+Datum
+recs_evaluate(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *name;
+	char	   *protocol_name;
+	RecsEvalOptions opts;
+	RecsModelSpec *spec;
+	const RecsAlgorithm *algorithm;
+	RecsInteractions *full;
+	int64		rows_read;
+	int64		rows_skipped;
+	RecsEvalResult result;
 	Datum		values[14];
 	bool		nulls[14] = {0};
 
@@ -358,34 +413,36 @@ recs_evaluate(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("only cutoff may be NULL in recs_evaluate")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	k = PG_GETARG_INT32(1);
+	opts.k = PG_GETARG_INT32(1);
 	protocol_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	protocol = ParseProtocol(protocol_name);
-	fraction = PG_GETARG_FLOAT8(3);
-	seed = PG_GETARG_INT32(4);
-	negatives = PG_GETARG_INT32(5);
+	opts.protocol = ParseProtocol(protocol_name);
+	opts.test_fraction = PG_GETARG_FLOAT8(3);
+	opts.seed = PG_GETARG_INT32(4);
+	opts.negatives = PG_GETARG_INT32(5);
+	opts.cutoff = NAN;
 
-	if (k < 1 || k > RECS_MAX_K)
+	if (opts.k < 1 || opts.k > RECS_MAX_K)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k must be between 1 and %d, not %d", RECS_MAX_K, k)));
-	if (!(fraction > 0.0 && fraction < 1.0))
+				 errmsg("k must be between 1 and %d, not %d", RECS_MAX_K, opts.k)));
+	if (!(opts.test_fraction > 0.0 && opts.test_fraction < 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("test_fraction must be between 0 and 1 (exclusive), not %g", fraction)));
-	if (negatives < 0 || negatives > 100000)
+				 errmsg("test_fraction must be between 0 and 1 (exclusive), not %g",
+						opts.test_fraction)));
+	if (opts.negatives < 0 || opts.negatives > 100000)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("negatives must be between 0 and 100000, not %d", negatives)));
+				 errmsg("negatives must be between 0 and 100000, not %d", opts.negatives)));
 	if (!PG_ARGISNULL(6))
 	{
-		if (protocol != PROTOCOL_TEMPORAL)
+		if (opts.protocol != RECS_PROTOCOL_TEMPORAL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("cutoff applies only to the temporal protocol")));
 		/* epoch seconds, as the source's time column is read */
-		cutoff = (float8) (PG_GETARG_TIMESTAMPTZ(6) +
-						   ((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)) /
+		opts.cutoff = (float8) (PG_GETARG_TIMESTAMPTZ(6) +
+								((POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY)) /
 			USECS_PER_SEC;
 	}
 
@@ -396,7 +453,7 @@ recs_evaluate(PG_FUNCTION_ARGS)
 	algorithm = RecsFindAlgorithm(spec->algorithm, false);
 	RecsCheckSource(spec->source, spec->source_name, spec->user_column,
 					spec->item_column, spec->weight_column, spec->time_column);
-	if (protocol == PROTOCOL_TEMPORAL && spec->time_column == NULL)
+	if (opts.protocol == RECS_PROTOCOL_TEMPORAL && spec->time_column == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the temporal protocol needs a time column"),
@@ -410,58 +467,29 @@ recs_evaluate(PG_FUNCTION_ARGS)
 				 errmsg("source \"%s\" of model \"%s\" has no interactions to evaluate on",
 						spec->source_name, name)));
 
-	pg_prng_seed(&prng, (uint64) (int64) seed);
-	split.test = palloc0(sizeof(bool) * full->nnz);
-	split.n_test = 0;
-	switch (protocol)
-	{
-		case PROTOCOL_LEAVE_ONE_OUT:
-			SplitLeaveOneOut(full, &prng, &split);
-			break;
-		case PROTOCOL_RANDOM:
-			SplitRandom(full, fraction, &prng, &split);
-			break;
-		case PROTOCOL_TEMPORAL:
-			cutoff = SplitTemporal(full, cutoff, fraction, &split);
-			break;
-	}
-	triples = TrainTriples(full, &split, &n_train);
-	if (n_train == 0 || split.n_test == 0)
+	if (!RecsEvaluateOn(full, algorithm, spec->params, &opts, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("the %s split of model \"%s\" leaves %s", protocol_name, name,
-						n_train == 0 ? "nothing to train on" : "nothing to test on"),
-				 protocol == PROTOCOL_TEMPORAL ?
+						result.failure),
+				 opts.protocol == RECS_PROTOCOL_TEMPORAL ?
 				 errhint("Choose a cutoff with interactions on both sides.") :
 				 errhint("Users need at least 2 interactions for leave_one_out and random.")));
-	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
-	pfree(triples);
-
-	start = GetCurrentTimestamp();
-	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, spec->params),
-							 algorithm, spec->params);
-	model->name = name;
-	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-
-	recommended_any = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
-	EvaluateUsers(full, &split, model, k, negatives, &prng, recommended_any, &totals);
-	for (int32 j = 0; j < model->data->n_items; j++)
-		covered += recommended_any[j];
 
 	values[0] = CStringGetTextDatum(protocol_name);
-	values[1] = Int32GetDatum(k);
-	values[2] = Int32GetDatum(negatives);
-	values[3] = Int32GetDatum(totals.users);
-	values[4] = Float8GetDatum(totals.precision / Max(totals.users, 1));
-	values[5] = Float8GetDatum(totals.recall / Max(totals.users, 1));
-	values[6] = Float8GetDatum(totals.ndcg / Max(totals.users, 1));
-	values[7] = Float8GetDatum(totals.hit_rate / Max(totals.users, 1));
-	values[8] = Float8GetDatum(totals.mrr / Max(totals.users, 1));
-	values[9] = Float8GetDatum(totals.map / Max(totals.users, 1));
-	values[10] = Float8GetDatum((double) covered / Max(model->data->n_items, 1));
-	values[11] = Int64GetDatum(train->nnz);
-	values[12] = Int64GetDatum(split.n_test);
-	values[13] = Float8GetDatum(secs + usecs / 1e6);
+	values[1] = Int32GetDatum(opts.k);
+	values[2] = Int32GetDatum(opts.negatives);
+	values[3] = Int32GetDatum(result.users);
+	values[4] = Float8GetDatum(result.precision);
+	values[5] = Float8GetDatum(result.recall);
+	values[6] = Float8GetDatum(result.ndcg);
+	values[7] = Float8GetDatum(result.hit_rate);
+	values[8] = Float8GetDatum(result.mrr);
+	values[9] = Float8GetDatum(result.map);
+	values[10] = Float8GetDatum(result.coverage);
+	values[11] = Int64GetDatum(result.train_interactions);
+	values[12] = Int64GetDatum(result.test_interactions);
+	values[13] = Float8GetDatum(result.train_seconds);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
 	return (Datum) 0;

@@ -30,6 +30,7 @@ typedef struct RecsModelSpec
 #define RECS_MAX_K 10000
 
 /* train.c */
+extern void RecsRegistryInit(void);
 extern RecsModelSpec *RecsLookupModelSpec(const char *name, bool for_update,
 										  MemoryContext target);
 extern bytea *RecsTrainArtifact(const RecsAlgorithm *algorithm,

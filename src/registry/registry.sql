@@ -14,6 +14,7 @@ CREATE TABLE recs.models (
 	time_column name,
 	params jsonb NOT NULL DEFAULT '{}',
 	active_version integer,
+	retain_versions integer CHECK (retain_versions >= 1),
 	created_at timestamptz NOT NULL DEFAULT now(),
 	created_by name NOT NULL DEFAULT current_user
 );
@@ -43,6 +44,19 @@ ALTER TABLE recs.model_versions ALTER COLUMN artifact SET STORAGE EXTERNAL;
 COMMENT ON TABLE recs.model_versions IS 'trained versions of each model, with their learned parameters (artifact)';
 COMMENT ON SEQUENCE recs.model_versions_id_seq IS 'ids of model versions: never reused, so backends can cache a loaded version by id';
 
+-- Activations form a stack per model: recs_rollback pops the newest.
+CREATE TABLE recs.activations (
+	id bigserial PRIMARY KEY,
+	model text NOT NULL,
+	version integer NOT NULL,
+	activated_at timestamptz NOT NULL DEFAULT now(),
+	activated_by name NOT NULL DEFAULT current_user,
+	FOREIGN KEY (model, version) REFERENCES recs.model_versions (model, version)
+		ON DELETE CASCADE
+);
+CREATE INDEX ON recs.activations (model, id);
+COMMENT ON TABLE recs.activations IS 'history of which version of each model was made active, newest last; recs_rollback pops it';
+
 CREATE TABLE recs.config (
 	key text PRIMARY KEY,
 	value text NOT NULL
@@ -54,6 +68,9 @@ SELECT pg_catalog.pg_extension_config_dump('recs.models', '');
 SELECT pg_catalog.pg_extension_config_dump('recs.model_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('recs.model_versions_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('recs.config', '');
+SELECT pg_catalog.pg_extension_config_dump('recs.activations', '');
+SELECT pg_catalog.pg_extension_config_dump('recs.activations_id_seq', '');
+COMMENT ON SEQUENCE recs.activations_id_seq IS 'order of activations';
 
 -- internal checks shared by recs_create_model and recs_train
 
@@ -143,10 +160,161 @@ END
 $$;
 COMMENT ON FUNCTION recs_set_default_model(text) IS 'make a model the one recs_topk uses when no model is named';
 
-CREATE FUNCTION recs_train(name text)
+-- make version the active one and push it on the activation stack
+CREATE FUNCTION recs.activate(model_name text, version_number integer)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE recs.models SET active_version = version_number WHERE name = model_name;
+	INSERT INTO recs.activations (model, version) VALUES (model_name, version_number);
+END
+$$;
+COMMENT ON FUNCTION recs.activate(text, integer) IS 'internal: activate a version and record it';
+
+-- delete the versions beyond the model's retain_versions newest, never the active one
+CREATE FUNCTION recs.apply_retention(model_name text)
+	RETURNS integer
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	dropped integer;
+BEGIN
+	DELETE FROM recs.model_versions v
+	USING recs.models m
+	WHERE m.name = model_name AND v.model = m.name
+	  AND m.retain_versions IS NOT NULL
+	  AND v.version IS DISTINCT FROM m.active_version
+	  AND v.version <= (SELECT max(version) FROM recs.model_versions WHERE model = model_name)
+	                   - m.retain_versions;
+	GET DIAGNOSTICS dropped = ROW_COUNT;
+	RETURN dropped;
+END
+$$;
+COMMENT ON FUNCTION recs.apply_retention(text) IS 'internal: drop versions beyond the model''s retention';
+
+CREATE FUNCTION recs_train(name text, activate boolean DEFAULT false)
 	RETURNS integer
 	AS 'MODULE_PATHNAME', 'recs_train' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION recs_train(text) IS 'train a model on its source and store a new version; returns the version number (the first version becomes active)';
+COMMENT ON FUNCTION recs_train(text, boolean) IS 'train a model on its source and store a new version with validation metrics; returns the version number; the first version, or any with activate => true, becomes active';
+
+CREATE FUNCTION recs_activate(name text, version integer)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM 1 FROM recs.models m WHERE m.name = recs_activate.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" does not exist', name
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM recs.model_versions v
+				   WHERE v.model = recs_activate.name AND v.version = recs_activate.version) THEN
+		RAISE EXCEPTION 'model "%" has no version %', name, version
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'recs_models() lists the versions.';
+	END IF;
+	PERFORM recs.activate(name, version);
+END
+$$;
+COMMENT ON FUNCTION recs_activate(text, integer) IS 'make a version of a model the one served; transactional';
+
+CREATE FUNCTION recs_rollback(name text)
+	RETURNS integer
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	current_id bigint;
+	previous integer;
+BEGIN
+	PERFORM 1 FROM recs.models m WHERE m.name = recs_rollback.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" does not exist', name
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT max(a.id) INTO current_id FROM recs.activations a WHERE a.model = recs_rollback.name;
+	SELECT a.version INTO previous FROM recs.activations a
+	WHERE a.model = recs_rollback.name AND a.id < current_id
+	ORDER BY a.id DESC LIMIT 1;
+	IF previous IS NULL THEN
+		RAISE EXCEPTION 'model "%" has no earlier activation to roll back to', name
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	DELETE FROM recs.activations a WHERE a.id = current_id;
+	UPDATE recs.models m SET active_version = previous WHERE m.name = recs_rollback.name;
+	RETURN previous;
+END
+$$;
+COMMENT ON FUNCTION recs_rollback(text) IS 're-activate the version that was active before the current one; returns it';
+
+CREATE FUNCTION recs_drop_version(name text, version integer)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM 1 FROM recs.models m WHERE m.name = recs_drop_version.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" does not exist', name
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	IF EXISTS (SELECT 1 FROM recs.models m
+			   WHERE m.name = recs_drop_version.name AND m.active_version = recs_drop_version.version) THEN
+		RAISE EXCEPTION 'version % of model "%" is active', version, name
+			USING ERRCODE = 'object_in_use',
+				  HINT = 'Activate another version first.';
+	END IF;
+	DELETE FROM recs.model_versions v
+	WHERE v.model = recs_drop_version.name AND v.version = recs_drop_version.version;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" has no version %', name, version
+			USING ERRCODE = 'undefined_object';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION recs_drop_version(text, integer) IS 'drop an inactive version of a model';
+
+CREATE FUNCTION recs_set_retention(name text, keep integer)
+	RETURNS integer
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF keep IS NOT NULL AND keep < 1 THEN
+		RAISE EXCEPTION 'keep must be at least 1, not %', keep
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass NULL to keep every version.';
+	END IF;
+	UPDATE recs.models m SET retain_versions = keep WHERE m.name = recs_set_retention.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" does not exist', name
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	RETURN recs.apply_retention(name);
+END
+$$;
+COMMENT ON FUNCTION recs_set_retention(text, integer) IS 'keep only the newest keep versions of a model (and the active one), now and after each training; NULL keeps all; returns how many were dropped';
+
+CREATE FUNCTION recs_models()
+	RETURNS TABLE (model text, algorithm text, version integer, active boolean,
+				   trained_at timestamptz, trained_by name, train_seconds double precision,
+				   n_users integer, n_items integer, n_interactions bigint,
+				   params jsonb, metrics jsonb, artifact_bytes integer)
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT m.name, m.algorithm, v.version, v.version = m.active_version,
+		   v.trained_at, v.trained_by, v.train_seconds, v.n_users, v.n_items,
+		   v.n_interactions, coalesce(v.params, m.params), v.metrics, octet_length(v.artifact)
+	FROM recs.models m
+	LEFT JOIN recs.model_versions v ON v.model = m.name
+	ORDER BY m.name, v.version
+$$;
+COMMENT ON FUNCTION recs_models() IS 'every model and its versions, with validation metrics and which version is active';
 
 CREATE FUNCTION recs_topk(user_id bigint, k integer DEFAULT 10, model text DEFAULT NULL,
 						  exclude_seen boolean DEFAULT true)

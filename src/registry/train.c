@@ -8,8 +8,17 @@
  * commits, every other session keeps seeing (and serving) the versions it
  * saw before.  An ERROR or a cancel anywhere rolls the version back with
  * the transaction; nothing partial remains.
+ *
+ * Each version carries validation metrics (recs.validate_on_train, on by
+ * default): the same algorithm and params trained once more on the
+ * training data minus each user's latest interaction, and measured on
+ * those held-out interactions at k = 10 (eval/evaluate.c).  They are what
+ * "is the new version better?" is decided on, at the price of a second
+ * training.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -19,9 +28,48 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "eval/evaluate.h"
 #include "registry/registry.h"
+#include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(recs_train);
+
+static bool validate_on_train = true;
+
+void
+RecsRegistryInit(void)
+{
+	DefineCustomBoolVariable("recs.validate_on_train",
+							 "Computes validation metrics for every trained version.",
+							 "Costs a second training on the data minus each user's latest interaction.",
+							 &validate_on_train,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}
+
+/*
+ * Validation metrics of algorithm/params on data, as a jsonb text.
+ */
+static char *
+ValidationMetrics(const RecsAlgorithm *algorithm, const RecsInteractions *data,
+				  Jsonb *params)
+{
+	RecsEvalOptions opts = {RECS_PROTOCOL_LEAVE_ONE_OUT, 10, 0.2, 42, 0, NAN};
+	RecsEvalResult r;
+
+	if (!validate_on_train)
+		return "{}";
+	if (!RecsEvaluateOn(data, algorithm, params, &opts, &r))
+		return psprintf("{\"validation\": \"skipped: leave_one_out leaves %s\"}", r.failure);
+	return psprintf("{\"validation\": \"leave_one_out\", \"k\": 10, \"users\": %d,"
+					" \"precision@10\": %.6f, \"recall@10\": %.6f, \"ndcg@10\": %.6f,"
+					" \"hit_rate@10\": %.6f, \"mrr@10\": %.6f, \"map@10\": %.6f,"
+					" \"coverage@10\": %.6f}",
+					r.users, r.precision, r.recall, r.ndcg, r.hit_rate, r.mrr, r.map,
+					r.coverage);
+}
 PG_FUNCTION_INFO_V1(recs_check_params);
 
 static char *
@@ -124,6 +172,8 @@ recs_train(PG_FUNCTION_ARGS)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	char	   *name;
+	bool		activate = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	char	   *metrics;
 	RecsModelSpec *spec;
 	const RecsAlgorithm *algorithm;
 	RecsInteractions *data;
@@ -168,9 +218,16 @@ recs_train(PG_FUNCTION_ARGS)
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 
 	{
-		Oid			argtypes[11] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT8OID,
-		INT8OID, INT4OID, INT4OID, INT8OID, FLOAT8OID, BYTEAOID};
-		Datum		args[11] = {
+		MemoryContext old = MemoryContextSwitchTo(caller);
+
+		metrics = ValidationMetrics(algorithm, data, spec->params);
+		MemoryContextSwitchTo(old);
+	}
+
+	{
+		Oid			argtypes[12] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT8OID,
+		INT8OID, INT4OID, INT4OID, INT8OID, FLOAT8OID, BYTEAOID, TEXTOID};
+		Datum		args[12] = {
 			CStringGetTextDatum(name),
 			CStringGetTextDatum(spec->algorithm),
 			JsonbPGetDatum(spec->params),
@@ -181,29 +238,35 @@ recs_train(PG_FUNCTION_ARGS)
 			Int32GetDatum(data->n_items),
 			Int64GetDatum(data->nnz),
 			Float8GetDatum(secs + usecs / 1e6),
-			PointerGetDatum(artifact)
+			PointerGetDatum(artifact),
+			CStringGetTextDatum(metrics)
 		};
 
 		if (SPI_execute_with_args("INSERT INTO recs.model_versions"
 								  " (model, version, algorithm, params, source_name, source_rows,"
 								  "  skipped_rows, n_users, n_items, n_interactions, train_seconds,"
-								  "  artifact)"
+								  "  artifact, metrics)"
 								  " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5,"
-								  "  $6, $7, $8, $9, $10, $11"
+								  "  $6, $7, $8, $9, $10, $11, $12::jsonb"
 								  " FROM recs.model_versions WHERE model = $1"
 								  " RETURNING version",
-								  11, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+								  12, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert into recs.model_versions");
 		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
 											  SPI_tuptable->tupdesc, 1, &isnull));
 
-		/* the first version becomes active */
+		/* the first version becomes active, and any asked for */
 		args[1] = Int32GetDatum(version);
 		argtypes[1] = INT4OID;
-		if (SPI_execute_with_args("UPDATE recs.models SET active_version = $2"
-								  " WHERE name = $1 AND active_version IS NULL",
-								  2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not update recs.models");
+		args[2] = BoolGetDatum(activate);
+		argtypes[2] = BOOLOID;
+		if (SPI_execute_with_args("SELECT recs.activate(name, $2) FROM recs.models"
+								  " WHERE name = $1 AND (active_version IS NULL OR $3)",
+								  3, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not activate version %d of model \"%s\"", version, name);
+		if (SPI_execute_with_args("SELECT recs.apply_retention($1)",
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not apply the retention of model \"%s\"", name);
 	}
 
 	SPI_finish();
