@@ -65,6 +65,35 @@ FROM ev_random a JOIN ev_random b USING (seed);
 SELECT recs_create_model('ev_pop_untimed', 'popular', 'ev');
 SELECT users_evaluated, test_interactions FROM recs_evaluate('ev_pop_untimed', 2, seed => 1);
 
+-- an externally given split: the model's source is the training part
+CREATE TABLE ev_train (user_id int, item_id int);
+INSERT INTO ev_train VALUES (1, 10), (1, 20), (2, 10), (2, 30), (3, 20), (3, 40), (4, 40), (5, 10);
+CREATE TABLE ev_test (user_id int, item_id int);
+INSERT INTO ev_test VALUES (1, 30), (2, 20), (3, 10), (4, 50);
+SELECT recs_create_model('ev_given', 'popular', 'ev_train');
+-- the same training and test pairs as leave_one_out above: the same metrics
+SELECT protocol, k, users_evaluated, round(precision_at_k::numeric, 6) AS precision,
+	round(ndcg_at_k::numeric, 6) AS ndcg, round(mrr_at_k::numeric, 6) AS mrr,
+	round(coverage::numeric, 6) AS coverage, train_interactions, test_interactions
+FROM recs_evaluate_split('ev_given', 'ev_test', k => 2);
+-- with candidates each user ranks only its test items and its candidates:
+-- u1 {30, 20} -> 20 first (miss at k = 1), u2 {20, 40} -> 20 (hit, tie by id),
+-- u3 {10, 30} -> 10 (hit), u4 has no candidates and its item 50 is unknown ->
+-- nothing ranked (miss); hit rate 2/4, coverage {10, 20} / 4
+CREATE TABLE ev_candidates (user_id int, item_id int);
+INSERT INTO ev_candidates VALUES (1, 20), (2, 40), (3, 30);
+SELECT protocol, negatives, users_evaluated, round(hit_rate_at_k::numeric, 6) AS hit_rate,
+	round(coverage::numeric, 6) AS coverage
+FROM recs_evaluate_split('ev_given', 'ev_test', 'ev_candidates', 1);
+CREATE TABLE ev_wrong (customer int, item_id int);
+SELECT * FROM recs_evaluate_split('ev_given', 'ev_wrong');
+SELECT * FROM recs_evaluate_split('ev_given', 'ev_test', 'ev_wrong');
+SELECT * FROM recs_evaluate_split('ev_given', 'ev_test', k => 0);
+SELECT * FROM recs_evaluate_split('ev_given', NULL);
+TRUNCATE ev_test;
+SELECT * FROM recs_evaluate_split('ev_given', 'ev_test');
+DROP TABLE ev_train, ev_test, ev_candidates, ev_wrong;
+
 -- errors
 SELECT * FROM recs_evaluate('no_such_model');
 SELECT * FROM recs_evaluate('ev_pop', 0);

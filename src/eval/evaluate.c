@@ -39,6 +39,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -48,6 +49,7 @@
 #include "serve/recommend.h"
 
 PG_FUNCTION_INFO_V1(recs_evaluate);
+PG_FUNCTION_INFO_V1(recs_evaluate_split);
 
 /* What the split decided: test[p] for each nonzero p of the full matrix. */
 typedef struct EvalSplit
@@ -201,84 +203,146 @@ typedef struct EvalTotals
 	double		map;
 } EvalTotals;
 
+/* The held-out pairs of a split, as a matrix over the full data's ids. */
+static RecsInteractions *
+TestMatrix(const RecsInteractions *full, const EvalSplit *split)
+{
+	RecsTriple *triples = palloc_extended(sizeof(RecsTriple) * Max(split->n_test, 1),
+										  MCXT_ALLOC_HUGE);
+	int64		n = 0;
+	RecsInteractions *test;
+
+	for (int32 u = 0; u < full->n_users; u++)
+		for (int64 p = full->row_ptr[u]; p < full->row_ptr[u + 1]; p++)
+			if (split->test[p])
+			{
+				triples[n].user_id = full->user_ids[u];
+				triples[n].item_id = full->item_ids[full->col_idx[p]];
+				triples[n].value = full->values[p];
+				triples[n].time = 0.0;
+				n++;
+			}
+	test = RecsBuildInteractions(triples, n, false);
+	pfree(triples);
+	return test;
+}
+
 /*
- * Rank every test user and add up the metrics.  recommended_any[j] is set
- * for every train item j that appeared in some top k (for coverage).
+ * For each test user, negatives items of the training catalogue that the
+ * user never interacted with (in the full data), drawn uniformly; fewer
+ * when the catalogue has fewer such items.
+ */
+static RecsInteractions *
+SampleNegatives(const RecsInteractions *full, const RecsInteractions *train,
+				const RecsInteractions *test, int negatives, pg_prng_state *prng)
+{
+	bool	   *taken = palloc0(sizeof(bool) * Max(train->n_items, 1));
+	RecsTriple *triples = palloc_extended(mul_size(sizeof(RecsTriple),
+												   Max((Size) test->n_users * negatives, 1)),
+										  MCXT_ALLOC_HUGE);
+	int64		n = 0;
+	RecsInteractions *result;
+
+	for (int32 t = 0; t < test->n_users; t++)
+	{
+		int64		user_id = test->user_ids[t];
+		int32		u = RecsUserIndex(full, user_id);
+		int			free_items = train->n_items;
+		int			wanted;
+
+		/* the user's whole history, in training-catalogue indices */
+		for (int64 p = full->row_ptr[u]; p < full->row_ptr[u + 1]; p++)
+		{
+			int32		j = RecsItemIndex(train, full->item_ids[full->col_idx[p]]);
+
+			if (j >= 0 && !taken[j])
+			{
+				taken[j] = true;
+				free_items--;
+			}
+		}
+		wanted = Min(negatives, free_items);
+		for (int drawn = 0; drawn < wanted;)
+		{
+			int32		j = (int32) pg_prng_uint64_range(prng, 0, train->n_items - 1);
+
+			if (taken[j])
+				continue;
+			taken[j] = true;
+			triples[n].user_id = user_id;
+			triples[n].item_id = train->item_ids[j];
+			triples[n].value = 1.0f;
+			triples[n].time = 0.0;
+			n++;
+			drawn++;
+		}
+		memset(taken, false, sizeof(bool) * train->n_items);
+	}
+	result = RecsBuildInteractions(triples, n, false);
+	pfree(triples);
+	pfree(taken);
+	return result;
+}
+
+/*
+ * Rank every user of test and add up the metrics.  The relevant items are
+ * the user's items in test.  Candidates: with candidates, the user's items
+ * there plus the relevant ones; without, the whole catalogue minus what the
+ * user saw in training.  recommended_any[j] is set for every training item
+ * j that appeared in some top k (for coverage).
  */
 static void
-EvaluateUsers(const RecsInteractions *full, const EvalSplit *split,
-			  const RecsLoadedModel *model, int k, int negatives,
-			  pg_prng_state *prng, bool *recommended_any, EvalTotals *totals)
+EvaluateUsers(const RecsLoadedModel *model, const RecsInteractions *test,
+			  const RecsInteractions *candidates, int k,
+			  bool *recommended_any, EvalTotals *totals)
 {
 	const RecsInteractions *train = model->data;
-	int32	   *full_to_train = palloc(sizeof(int32) * Max(full->n_items, 1));
 	bool	   *excluded = palloc(sizeof(bool) * Max(train->n_items, 1));
-	bool	   *history = palloc0(sizeof(bool) * Max(train->n_items, 1));
 	int64	   *recommended = palloc(sizeof(int64) * k);
-	int64	   *relevant = palloc(sizeof(int64) * Max(full->n_items, 1));
+	int64	   *relevant = palloc(sizeof(int64) * Max(test->n_items, 1));
 	MemoryContext user_context;
 	MemoryContext old;
-
-	/* train item ids are a subset of full item ids, both ascending */
-	for (int32 j = 0; j < full->n_items; j++)
-		full_to_train[j] = RecsItemIndex(train, full->item_ids[j]);
 
 	user_context = AllocSetContextCreate(CurrentMemoryContext, "recs evaluate user",
 										 ALLOCSET_DEFAULT_SIZES);
 	memset(totals, 0, sizeof(EvalTotals));
 
-	for (int32 u = 0; u < full->n_users; u++)
+	for (int32 t = 0; t < test->n_users; t++)
 	{
-		int64		begin = full->row_ptr[u];
-		int64		end = full->row_ptr[u + 1];
+		int64		user_id = test->user_ids[t];
 		int			n_relevant = 0;
-		int32		train_user;
+		int32		train_user = RecsUserIndex(train, user_id);
 		RecsRanking ranking;
 		RecsTopKStats stats;
 
 		CHECK_FOR_INTERRUPTS();
-		for (int64 p = begin; p < end; p++)
-			if (split->test[p])
-				relevant[n_relevant++] = full->item_ids[full->col_idx[p]];
-		if (n_relevant == 0)
-			continue;
+		for (int64 p = test->row_ptr[t]; p < test->row_ptr[t + 1]; p++)
+			relevant[n_relevant++] = test->item_ids[test->col_idx[p]];
 
-		train_user = RecsUserIndex(train, full->user_ids[u]);
-		if (negatives > 0)
+		if (candidates != NULL)
 		{
-			/* candidates: held-out items plus sampled never-seen items */
-			int			free_items = train->n_items;
-			int			wanted;
+			int32		c = RecsUserIndex(candidates, user_id);
 
 			memset(excluded, true, sizeof(bool) * train->n_items);
-			for (int64 p = begin; p < end; p++)
+			for (int i = 0; i < n_relevant; i++)
 			{
-				int32		j = full_to_train[full->col_idx[p]];
+				int32		j = RecsItemIndex(train, relevant[i]);
 
-				if (j < 0)
-					continue;
-				history[j] = true;
-				free_items--;
-				if (split->test[p])
+				if (j >= 0)
 					excluded[j] = false;
 			}
-			wanted = Min(negatives, free_items);
-			for (int drawn = 0; drawn < wanted;)
-			{
-				int32		j = (int32) pg_prng_uint64_range(prng, 0, train->n_items - 1);
+			if (c >= 0)
+				for (int64 p = candidates->row_ptr[c]; p < candidates->row_ptr[c + 1]; p++)
+				{
+					int32		j = RecsItemIndex(train,
+												  candidates->item_ids[candidates->col_idx[p]]);
 
-				if (history[j] || !excluded[j])
-					continue;
-				excluded[j] = false;
-				drawn++;
-			}
-			for (int64 p = begin; p < end; p++)
-				if (full_to_train[full->col_idx[p]] >= 0)
-					history[full_to_train[full->col_idx[p]]] = false;
+					if (j >= 0)
+						excluded[j] = false;
+				}
 		}
 		else
 		{
-			/* the whole catalogue minus what the user saw in training */
 			memset(excluded, false, sizeof(bool) * train->n_items);
 			if (train_user >= 0)
 				for (int64 p = train->row_ptr[train_user];
@@ -307,6 +371,37 @@ EvaluateUsers(const RecsInteractions *full, const EvalSplit *split,
 		totals->map += RecsAveragePrecisionAtK(&stats);
 	}
 	MemoryContextDelete(user_context);
+	pfree(excluded);
+	pfree(recommended);
+	pfree(relevant);
+}
+
+/*
+ * Measure a trained model on test (and candidates, may be NULL) at k.
+ */
+void
+RecsEvaluateModel(const RecsLoadedModel *model, const RecsInteractions *test,
+				  const RecsInteractions *candidates, int k, RecsEvalResult *result)
+{
+	bool	   *recommended_any = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
+	EvalTotals	totals;
+	int32		covered = 0;
+
+	EvaluateUsers(model, test, candidates, k, recommended_any, &totals);
+	for (int32 j = 0; j < model->data->n_items; j++)
+		covered += recommended_any[j];
+	pfree(recommended_any);
+
+	result->users = totals.users;
+	result->precision = totals.precision / Max(totals.users, 1);
+	result->recall = totals.recall / Max(totals.users, 1);
+	result->ndcg = totals.ndcg / Max(totals.users, 1);
+	result->hit_rate = totals.hit_rate / Max(totals.users, 1);
+	result->mrr = totals.mrr / Max(totals.users, 1);
+	result->map = totals.map / Max(totals.users, 1);
+	result->coverage = (double) covered / Max(model->data->n_items, 1);
+	result->train_interactions = model->data->nnz;
+	result->test_interactions = test->nnz;
 }
 
 /*
@@ -320,14 +415,13 @@ RecsEvaluateOn(const RecsInteractions *full, const RecsAlgorithm *algorithm,
 			   Jsonb *params, const RecsEvalOptions *opts, RecsEvalResult *result)
 {
 	RecsInteractions *train;
+	RecsInteractions *test;
+	RecsInteractions *candidates = NULL;
 	RecsTriple *triples;
 	int64		n_train;
 	EvalSplit	split;
 	pg_prng_state prng;
 	RecsLoadedModel *model;
-	bool	   *recommended_any;
-	EvalTotals	totals;
-	int32		covered = 0;
 	TimestampTz start;
 	long		secs;
 	int			usecs;
@@ -360,28 +454,17 @@ RecsEvaluateOn(const RecsInteractions *full, const RecsAlgorithm *algorithm,
 	}
 	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
 	pfree(triples);
+	test = TestMatrix(full, &split);
+	pfree(split.test);
 
 	start = GetCurrentTimestamp();
 	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, params),
 							 algorithm, params);
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 
-	recommended_any = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
-	EvaluateUsers(full, &split, model, opts->k, opts->negatives, &prng,
-				  recommended_any, &totals);
-	for (int32 j = 0; j < model->data->n_items; j++)
-		covered += recommended_any[j];
-
-	result->users = totals.users;
-	result->precision = totals.precision / Max(totals.users, 1);
-	result->recall = totals.recall / Max(totals.users, 1);
-	result->ndcg = totals.ndcg / Max(totals.users, 1);
-	result->hit_rate = totals.hit_rate / Max(totals.users, 1);
-	result->mrr = totals.mrr / Max(totals.users, 1);
-	result->map = totals.map / Max(totals.users, 1);
-	result->coverage = (double) covered / Max(model->data->n_items, 1);
-	result->train_interactions = train->nnz;
-	result->test_interactions = split.n_test;
+	if (opts->negatives > 0)
+		candidates = SampleNegatives(full, model->data, test, opts->negatives, &prng);
+	RecsEvaluateModel(model, test, candidates, opts->k, result);
 	result->train_seconds = secs + usecs / 1e6;
 	return true;
 }
@@ -490,6 +573,116 @@ recs_evaluate(PG_FUNCTION_ARGS)
 	values[11] = Int64GetDatum(result.train_interactions);
 	values[12] = Int64GetDatum(result.test_interactions);
 	values[13] = Float8GetDatum(result.train_seconds);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+	return (Datum) 0;
+}
+
+/*
+ * Read relid's pairs, named by the model's user and item columns, as a
+ * matrix.  what names the argument in messages.
+ */
+static RecsInteractions *
+ReadPairs(const RecsModelSpec *model, Oid relid, const char *what,
+		  MemoryContext target)
+{
+	RecsModelSpec spec = *model;
+	int64		rows_read;
+	int64		rows_skipped;
+
+	spec.source = relid;
+	spec.source_name = psprintf("%s (%s)", get_rel_name(relid), what);
+	spec.weight_column = NULL;
+	spec.time_column = NULL;
+	RecsCheckSource(spec.source, spec.source_name, spec.user_column,
+					spec.item_column, NULL, NULL);
+	return RecsReadSource(&spec, target, &rows_read, &rows_skipped);
+}
+
+/*
+ * recs_evaluate_split(model text, test regclass, candidates regclass, k integer)
+ *
+ * An externally given split: the model's source is the training part, test
+ * holds each user's held-out items, and candidates (optional) each user's
+ * items to rank them among (e.g. the 99 sampled negatives of the NCF
+ * paper's protocol).  Both tables use the model's user and item column names.
+ */
+Datum
+recs_evaluate_split(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext caller = CurrentMemoryContext;
+	char	   *name;
+	int			k;
+	RecsModelSpec *spec;
+	const RecsAlgorithm *algorithm;
+	RecsInteractions *train;
+	RecsInteractions *test;
+	RecsInteractions *candidates = NULL;
+	RecsLoadedModel *model;
+	RecsEvalResult result;
+	int64		rows_read;
+	int64		rows_skipped;
+	TimestampTz start;
+	long		secs;
+	int			usecs;
+	Datum		values[14];
+	bool		nulls[14] = {0};
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("only candidates may be NULL in recs_evaluate_split")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	k = PG_GETARG_INT32(3);
+	if (k < 1 || k > RECS_MAX_K)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k must be between 1 and %d, not %d", RECS_MAX_K, k)));
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	spec = RecsLookupModelSpec(name, false, caller);
+	algorithm = RecsFindAlgorithm(spec->algorithm, false);
+	RecsCheckSource(spec->source, spec->source_name, spec->user_column,
+					spec->item_column, spec->weight_column, spec->time_column);
+	train = RecsReadSource(spec, caller, &rows_read, &rows_skipped);
+	test = ReadPairs(spec, PG_GETARG_OID(1), "test", caller);
+	if (!PG_ARGISNULL(2))
+		candidates = ReadPairs(spec, PG_GETARG_OID(2), "candidates", caller);
+	SPI_finish();
+
+	if (train->nnz == 0 || test->nnz == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("model \"%s\" has no %s interactions", name,
+						train->nnz == 0 ? "training" : "test")));
+
+	start = GetCurrentTimestamp();
+	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, spec->params),
+							 algorithm, spec->params);
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+
+	memset(&result, 0, sizeof(result));
+	RecsEvaluateModel(model, test, candidates, k, &result);
+
+	values[0] = CStringGetTextDatum(candidates ? "given split, given candidates" : "given split");
+	values[1] = Int32GetDatum(k);
+	values[2] = Int32GetDatum(0);
+	if (candidates)
+		values[2] = Int32GetDatum((int32) (candidates->nnz / Max(candidates->n_users, 1)));
+	values[3] = Int32GetDatum(result.users);
+	values[4] = Float8GetDatum(result.precision);
+	values[5] = Float8GetDatum(result.recall);
+	values[6] = Float8GetDatum(result.ndcg);
+	values[7] = Float8GetDatum(result.hit_rate);
+	values[8] = Float8GetDatum(result.mrr);
+	values[9] = Float8GetDatum(result.map);
+	values[10] = Float8GetDatum(result.coverage);
+	values[11] = Int64GetDatum(result.train_interactions);
+	values[12] = Int64GetDatum(result.test_interactions);
+	values[13] = Float8GetDatum(secs + usecs / 1e6);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
 	return (Datum) 0;

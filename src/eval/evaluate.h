@@ -45,6 +45,10 @@ typedef struct RecsEvalResult
 	float8		cutoff;			/* the temporal cutoff used */
 } RecsEvalResult;
 
+extern void RecsEvaluateModel(const RecsLoadedModel *model,
+							  const RecsInteractions *test,
+							  const RecsInteractions *candidates, int k,
+							  RecsEvalResult *result);
 extern bool RecsEvaluateOn(const RecsInteractions *full,
 						   const RecsAlgorithm *algorithm, Jsonb *params,
 						   const RecsEvalOptions *opts, RecsEvalResult *result);
