@@ -14,15 +14,20 @@ MODULE_big = recs
 OBJS = \
 	src/recs.o \
 	src/cf/interactions.o \
+	src/cf/similarity.o \
 	src/eval/evaluate.o \
 	src/eval/metrics.o \
+	src/eval/tune.o \
 	src/models/algorithm.o \
+	src/models/item_knn.o \
 	src/models/popular.o \
 	src/models/training.o \
+	src/models/user_knn.o \
 	src/registry/artifact.o \
 	src/registry/model_cache.o \
 	src/registry/source.o \
 	src/registry/train.o \
+	src/serve/predict.o \
 	src/serve/recommend.o \
 	src/serve/topk.o \
 	src/serve/topk_heap.o \
@@ -38,8 +43,10 @@ SQL_PARTS = \
 	src/recs.sql \
 	src/types/embedding.sql \
 	src/registry/registry.sql \
+	src/cf/cf.sql \
 	src/eval/metrics.sql \
-	src/eval/evaluate.sql
+	src/eval/evaluate.sql \
+	src/eval/tune.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # One pg_regress file per feature in sql/, expected output in expected/.

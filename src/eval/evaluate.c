@@ -405,6 +405,52 @@ RecsEvaluateModel(const RecsLoadedModel *model, const RecsInteractions *test,
 }
 
 /*
+ * Train algorithm on full minus split's test pairs, rank the test users
+ * (among negatives sampled items each, or the whole catalogue) and average
+ * the metrics into result.  Frees split->test.  Returns false, with
+ * result->failure set, when the split leaves nothing to train or test on.
+ */
+static bool
+EvaluateSplit(const RecsInteractions *full, EvalSplit *split,
+			  const RecsAlgorithm *algorithm, Jsonb *params, int k, int negatives,
+			  pg_prng_state *prng, RecsEvalResult *result)
+{
+	RecsInteractions *train;
+	RecsInteractions *test;
+	RecsInteractions *candidates = NULL;
+	RecsTriple *triples;
+	int64		n_train;
+	RecsLoadedModel *model;
+	TimestampTz start;
+	long		secs;
+	int			usecs;
+
+	triples = TrainTriples(full, split, &n_train);
+	if (n_train == 0 || split->n_test == 0)
+	{
+		result->failure = n_train == 0 ? "nothing to train on" : "nothing to test on";
+		pfree(triples);
+		pfree(split->test);
+		return false;
+	}
+	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
+	pfree(triples);
+	test = TestMatrix(full, split);
+	pfree(split->test);
+
+	start = GetCurrentTimestamp();
+	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, params),
+							 algorithm, params);
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+
+	if (negatives > 0)
+		candidates = SampleNegatives(full, model->data, test, negatives, prng);
+	RecsEvaluateModel(model, test, candidates, k, result);
+	result->train_seconds = secs + usecs / 1e6;
+	return true;
+}
+
+/*
  * Split full per opts, train algorithm on the train part, rank the test
  * users and average the metrics into result.  Returns false, with
  * result->failure set, when the split leaves nothing to train or test on
@@ -414,17 +460,8 @@ bool
 RecsEvaluateOn(const RecsInteractions *full, const RecsAlgorithm *algorithm,
 			   Jsonb *params, const RecsEvalOptions *opts, RecsEvalResult *result)
 {
-	RecsInteractions *train;
-	RecsInteractions *test;
-	RecsInteractions *candidates = NULL;
-	RecsTriple *triples;
-	int64		n_train;
 	EvalSplit	split;
 	pg_prng_state prng;
-	RecsLoadedModel *model;
-	TimestampTz start;
-	long		secs;
-	int			usecs;
 
 	memset(result, 0, sizeof(RecsEvalResult));
 	result->cutoff = opts->cutoff;
@@ -444,28 +481,65 @@ RecsEvaluateOn(const RecsInteractions *full, const RecsAlgorithm *algorithm,
 			result->cutoff = SplitTemporal(full, opts->cutoff, opts->test_fraction, &split);
 			break;
 	}
-	triples = TrainTriples(full, &split, &n_train);
-	if (n_train == 0 || split.n_test == 0)
+	return EvaluateSplit(full, &split, algorithm, params, opts->k, opts->negatives,
+						 &prng, result);
+}
+
+/*
+ * k-fold cross-validation: each user's interactions are shuffled (seeded)
+ * and dealt round-robin into folds, so every fold holds about 1/folds of
+ * each user's history; fold f is tested against a model trained on the
+ * others.  fold_results has folds entries.  Returns false (with the
+ * failing fold's failure set) when a fold leaves nothing to train or test.
+ */
+bool
+RecsCrossValidate(const RecsInteractions *full, const RecsAlgorithm *algorithm,
+				  Jsonb *params, int folds, int k, int32 seed,
+				  RecsEvalResult *fold_results)
+{
+	pg_prng_state prng;
+	int16	   *fold_of = palloc_extended(sizeof(int16) * Max(full->nnz, 1), MCXT_ALLOC_HUGE);
+	int64	   *order = palloc_extended(sizeof(int64) * Max(full->nnz, 1), MCXT_ALLOC_HUGE);
+
+	pg_prng_seed(&prng, (uint64) (int64) seed);
+	for (int32 u = 0; u < full->n_users; u++)
 	{
-		result->failure = n_train == 0 ? "nothing to train on" : "nothing to test on";
-		pfree(triples);
-		pfree(split.test);
-		return false;
+		int64		begin = full->row_ptr[u];
+		int64		n = full->row_ptr[u + 1] - begin;
+
+		for (int64 i = 0; i < n; i++)
+			order[i] = begin + i;
+		for (int64 i = n - 1; i > 0; i--)
+		{
+			int64		j = (int64) pg_prng_uint64_range(&prng, 0, i);
+			int64		tmp = order[i];
+
+			order[i] = order[j];
+			order[j] = tmp;
+		}
+		for (int64 i = 0; i < n; i++)
+			fold_of[order[i]] = (int16) (i % folds);
 	}
-	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
-	pfree(triples);
-	test = TestMatrix(full, &split);
-	pfree(split.test);
+	pfree(order);
 
-	start = GetCurrentTimestamp();
-	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, params),
-							 algorithm, params);
-	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	for (int f = 0; f < folds; f++)
+	{
+		EvalSplit	split;
 
-	if (opts->negatives > 0)
-		candidates = SampleNegatives(full, model->data, test, opts->negatives, &prng);
-	RecsEvaluateModel(model, test, candidates, opts->k, result);
-	result->train_seconds = secs + usecs / 1e6;
+		CHECK_FOR_INTERRUPTS();
+		memset(&fold_results[f], 0, sizeof(RecsEvalResult));
+		split.test = palloc0(sizeof(bool) * Max(full->nnz, 1));
+		split.n_test = 0;
+		for (int64 p = 0; p < full->nnz; p++)
+			if (fold_of[p] == f)
+			{
+				split.test[p] = true;
+				split.n_test++;
+			}
+		if (!EvaluateSplit(full, &split, algorithm, params, k, 0, &prng, &fold_results[f]))
+			return false;
+	}
+	pfree(fold_of);
 	return true;
 }
 

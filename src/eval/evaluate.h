@@ -49,6 +49,10 @@ extern void RecsEvaluateModel(const RecsLoadedModel *model,
 							  const RecsInteractions *test,
 							  const RecsInteractions *candidates, int k,
 							  RecsEvalResult *result);
+extern bool RecsCrossValidate(const RecsInteractions *full,
+							  const RecsAlgorithm *algorithm, Jsonb *params,
+							  int folds, int k, int32 seed,
+							  RecsEvalResult *fold_results);
 extern bool RecsEvaluateOn(const RecsInteractions *full,
 						   const RecsAlgorithm *algorithm, Jsonb *params,
 						   const RecsEvalOptions *opts, RecsEvalResult *result);
