@@ -80,6 +80,8 @@ extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok)
 
 /* the algorithms (src/models/<name>.c) */
 extern const RecsAlgorithm RecsPopularAlgorithm;
+extern const RecsAlgorithm RecsItemKnnAlgorithm;
+extern const RecsAlgorithm RecsUserKnnAlgorithm;
 
 /* item popularity under "popular" params; every model's cold-start fallback */
 extern float4 *RecsItemPopularity(const RecsInteractions *data, Jsonb *params);

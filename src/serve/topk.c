@@ -133,7 +133,7 @@ recs_similar_items(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("model \"%s\" (algorithm \"%s\") has no notion of item similarity",
 						model->name, model->algorithm->name),
-				 errhint("Use an item_knn, user_knn or factor model.")));
+				 errhint("Use an item_knn model or a factor model.")));
 
 	item = RecsItemIndex(data, item_id);
 	if (item >= 0)
