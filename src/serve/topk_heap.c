@@ -53,8 +53,11 @@ SiftDown(RecsTopK *heap, int i, int n)
 	}
 }
 
+/*
+ * Insert a candidate that RecsTopKOffer found worth keeping.
+ */
 void
-RecsTopKOffer(RecsTopK *heap, int32 item, float4 score)
+RecsTopKInsert(RecsTopK *heap, int32 item, float4 score)
 {
 	if (heap->n < heap->k)
 	{

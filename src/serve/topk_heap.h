@@ -21,7 +21,22 @@ typedef struct RecsTopK
 } RecsTopK;
 
 extern void RecsTopKInit(RecsTopK *heap, int k);
-extern void RecsTopKOffer(RecsTopK *heap, int32 item, float4 score);
+extern void RecsTopKInsert(RecsTopK *heap, int32 item, float4 score);
 extern void RecsTopKSort(RecsTopK *heap);
+
+/*
+ * Offer a candidate.  Inline, because it runs once per catalogue item and
+ * most candidates lose to the root of a full heap: that test is all they
+ * cost.
+ */
+static inline void
+RecsTopKOffer(RecsTopK *heap, int32 item, float4 score)
+{
+	if (heap->n == heap->k &&
+		(heap->k == 0 || score < heap->scores[0] ||
+		 (score == heap->scores[0] && item > heap->items[0])))
+		return;
+	RecsTopKInsert(heap, item, score);
+}
 
 #endif							/* RECS_TOPK_HEAP_H */
