@@ -76,6 +76,11 @@ SHLIB_LINK = $(BLAS_LIBS) -lm
 # instruction sets are chosen at run time (src/types/embedding_kernels.c).
 KERNEL_FLAGS = -ftree-vectorize -fassociative-math -fno-signed-zeros -fno-trapping-math
 
+# Track header dependencies (Debian's PGXS ships with autodepend off), so a
+# changed header rebuilds what includes it.
+override autodepend := yes
+# (.deps/ is flat: source file names must be unique across src/.)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
