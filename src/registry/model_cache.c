@@ -2,15 +2,18 @@
  * model_cache.c
  *		Load a model's active version once per backend and reuse it.
  *
- * Every call asks recs.models (one indexed lookup through a kept SPI plan,
- * under the caller's snapshot) which version is active, so serving follows
- * activations and rollbacks with ordinary MVCC: a session sees a new
- * version when, and only when, its snapshot does.  The version's artifact
- * is read and parsed only when that answer differs from the cached one.
- * The cache key is the version's id (a sequence value) together with its
- * row's xmin, so an id reused after DROP/CREATE EXTENSION, or a version
- * seen inside a transaction that then rolled back, is never mistaken for
- * the one cached.
+ * Every call asks recs.models which version is active, under the caller's
+ * snapshot, so serving follows activations and rollbacks with ordinary
+ * MVCC: a session sees a new version when, and only when, its snapshot
+ * does.  The question is a direct probe of recs.models' primary key (and
+ * recs.config's, for the default model), a few microseconds: if the row
+ * found is the very row version the cached model was loaded through (same
+ * xmin and ctid, which no other row version can share) with the same
+ * active_version, the cache is current.  Otherwise the model's version is
+ * looked up and its artifact read and parsed through SPI.  Whatever changes
+ * the active version (activation, rollback, drop and re-create, DROP
+ * EXTENSION) writes a new row version, so the probe never serves a stale
+ * model, including one seen in a transaction that rolled back.
  *
  * Each loaded model lives in its own memory context under
  * CacheMemoryContext.  It is built under the caller's context and only
@@ -18,23 +21,57 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "registry/registry.h"
 
 typedef struct ModelCacheEntry
 {
 	char		name[NAMEDATALEN];	/* key; model names are at most 63 bytes */
-	int64		version_id;
-	int64		version_xmin;
+	TransactionId row_xmin;		/* the recs.models row version loaded through */
+	ItemPointerData row_tid;
+	int32		active_version;
 	RecsLoadedModel *model;
 } ModelCacheEntry;
 
+/* What a probe of recs.models found. */
+typedef struct ModelRow
+{
+	char		name[NAMEDATALEN];
+	TransactionId xmin;
+	ItemPointerData tid;
+	bool		trained;		/* active_version is not NULL */
+	int32		active_version;
+} ModelRow;
+
+/* OIDs of the registry relations, resolved once per backend */
+typedef struct RegistryOids
+{
+	bool		valid;
+	Oid			models;
+	Oid			models_pkey;
+	AttrNumber	models_active_version;
+	Oid			config;
+	Oid			config_pkey;
+	AttrNumber	config_value;
+} RegistryOids;
+
 static HTAB *model_cache = NULL;
+static RegistryOids registry = {false};
 static SPIPlanPtr active_version_plan = NULL;
 static SPIPlanPtr artifact_plan = NULL;
 
@@ -93,6 +130,99 @@ RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm, Jsonb *params)
 	return model;
 }
 
+/* Any relcache invalidation may mean DROP EXTENSION: resolve OIDs again. */
+static void
+InvalidateRegistryOids(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == registry.models || relid == registry.config)
+		registry.valid = false;
+}
+
+static void
+ResolveRegistryOids(void)
+{
+	static bool callback_registered = false;
+	Oid			nsp;
+
+	if (registry.valid)
+		return;
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(InvalidateRegistryOids, (Datum) 0);
+		callback_registered = true;
+	}
+	nsp = get_namespace_oid("recs", false);
+	registry.models = get_relname_relid("models", nsp);
+	registry.models_pkey = get_relname_relid("models_pkey", nsp);
+	registry.config = get_relname_relid("config", nsp);
+	registry.config_pkey = get_relname_relid("config_pkey", nsp);
+	if (!OidIsValid(registry.models) || !OidIsValid(registry.models_pkey) ||
+		!OidIsValid(registry.config) || !OidIsValid(registry.config_pkey))
+		elog(ERROR, "recs registry tables are missing from schema \"recs\"");
+	registry.models_active_version = get_attnum(registry.models, "active_version");
+	registry.config_value = get_attnum(registry.config, "value");
+	registry.valid = true;
+}
+
+/*
+ * Probe relation's primary key (a text column) for key under the active
+ * snapshot; returns the heap tuple (a copy) or NULL.
+ */
+static HeapTuple
+ProbeByTextKey(Oid relid, Oid pkey, const char *key, TupleDesc *desc)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+
+	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(key));
+	scan = systable_beginscan(rel, pkey, true, GetActiveSnapshot(), 1, &skey);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		tuple = heap_copytuple(tuple);
+	systable_endscan(scan);
+	*desc = RelationGetDescr(rel);
+	table_close(rel, AccessShareLock);
+	return tuple;
+}
+
+/*
+ * Find model name's row (NULL: the default model's); false if there is
+ * none, with row->name empty when no default model is set.
+ */
+static bool
+ProbeModelRow(const char *name, ModelRow *row)
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	Datum		value;
+
+	ResolveRegistryOids();
+	memset(row, 0, sizeof(ModelRow));
+	if (name == NULL)
+	{
+		tuple = ProbeByTextKey(registry.config, registry.config_pkey, "default_model", &desc);
+		if (tuple == NULL)
+			return false;
+		value = heap_getattr(tuple, registry.config_value, desc, &isnull);
+		name = isnull ? "" : TextDatumGetCString(value);
+	}
+	strlcpy(row->name, name, NAMEDATALEN);
+
+	tuple = ProbeByTextKey(registry.models, registry.models_pkey, name, &desc);
+	if (tuple == NULL)
+		return false;
+	row->xmin = HeapTupleHeaderGetXmin(tuple->t_data);
+	row->tid = tuple->t_self;
+	value = heap_getattr(tuple, registry.models_active_version, desc, &isnull);
+	row->trained = !isnull;
+	row->active_version = isnull ? 0 : DatumGetInt32(value);
+	heap_freetuple(tuple);
+	return true;
+}
+
 /*
  * The active version of model name (NULL: the database's default model),
  * loaded.  Must be called by a function connected to SPI.
@@ -107,7 +237,6 @@ RecsGetModel(const char *name)
 	char	   *model_name;
 	bool		isnull;
 	int64		version_id;
-	int64		version_xmin;
 	int32		version;
 	ModelCacheEntry *entry;
 	bool		found;
@@ -117,6 +246,8 @@ RecsGetModel(const char *name)
 	Jsonb	   *params;
 	bytea	   *raw;
 	const RecsAlgorithm *algorithm;
+
+	ModelRow	row;
 
 	if (model_cache == NULL)
 	{
@@ -128,12 +259,23 @@ RecsGetModel(const char *name)
 		model_cache = hash_create("recs model cache", 8, &ctl,
 								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
+
+	/* fast path: the cached model, if its recs.models row is unchanged */
+	if (ProbeModelRow(name, &row) && row.trained)
+	{
+		entry = hash_search(model_cache, row.name, HASH_FIND, NULL);
+		if (entry != NULL && entry->model != NULL &&
+			TransactionIdEquals(entry->row_xmin, row.xmin) &&
+			ItemPointerEquals(&entry->row_tid, &row.tid) &&
+			entry->active_version == row.active_version)
+			return entry->model;
+	}
 	if (active_version_plan == NULL)
 	{
 		Oid			argtypes[1] = {TEXTOID};
 
 		active_version_plan = KeepPlan(
-			"SELECT m.name, v.id, v.xmin::text::int8, v.version, m.algorithm, v.params"
+			"SELECT m.name, v.id, v.version, m.algorithm, v.params"
 			" FROM recs.models m"
 			" LEFT JOIN recs.model_versions v"
 			"   ON v.model = m.name AND v.version = m.active_version"
@@ -167,22 +309,18 @@ RecsGetModel(const char *name)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("model \"%s\" has not been trained", model_name),
 				 errhint("Train it with SELECT recs_train('%s').", model_name)));
-	version_xmin = DatumGetInt64(SPI_getbinval(tuple, desc, 3, &isnull));
-	version = DatumGetInt32(SPI_getbinval(tuple, desc, 4, &isnull));
+	version = DatumGetInt32(SPI_getbinval(tuple, desc, 3, &isnull));
 
 	entry = hash_search(model_cache, model_name, HASH_ENTER, &found);
 	if (!found)
 		entry->model = NULL;
-	if ( entry->model != NULL && entry->version_id == version_id &&
-		entry->version_xmin == version_xmin)
-		return entry->model;
 
 	/* (re)load: build under the caller's context, adopt when complete */
-	algorithm = RecsFindAlgorithm(SPI_getvalue(tuple, desc, 5), false);
+	algorithm = RecsFindAlgorithm(SPI_getvalue(tuple, desc, 4), false);
 	context = AllocSetContextCreate(CurrentMemoryContext, "recs model",
 									ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(context);
-	params = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 6, &isnull));
+	params = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 5, &isnull));
 
 	if (artifact_plan == NULL)
 	{
@@ -214,7 +352,9 @@ RecsGetModel(const char *name)
 		MemoryContextDelete(entry->model->context);
 	MemoryContextSetParent(context, CacheMemoryContext);
 	entry->model = model;
-	entry->version_id = version_id;
-	entry->version_xmin = version_xmin;
+	/* the probe and the SPI query ran under the same snapshot */
+	entry->row_xmin = row.xmin;
+	entry->row_tid = row.tid;
+	entry->active_version = row.active_version;
 	return model;
 }
