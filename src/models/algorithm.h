@@ -48,6 +48,15 @@ typedef struct RecsAlgorithm
 							   float4 *scores);
 
 	/*
+	 * Optional: ranking scores for a user the model was not trained on,
+	 * from that user's interactions (item indices into data, with their
+	 * weights), e.g. by folding the user into a factor model.  Same
+	 * conventions as score_user.
+	 */
+	void		(*score_history) (const RecsLoadedModel *model, const int32 *items,
+								  const float4 *values, int n, float4 *scores);
+
+	/*
 	 * Optional: item-item similarity for recs_similar_items; scores has
 	 * n_items slots; returns false if the algorithm has no such notion.
 	 */
@@ -73,6 +82,11 @@ struct RecsLoadedModel
 	RecsInteractions *data;		/* training matrix, CSR by user */
 	float4	   *popularity;		/* [n_items] fallback scores */
 	void	   *state;			/* the algorithm's own */
+	/* where live interactions of users unknown to the model come from */
+	Oid			source;
+	char	   *user_column;
+	char	   *item_column;
+	char	   *weight_column;	/* NULL: implicit */
 	MemoryContext context;		/* holds all of the above */
 };
 

@@ -137,21 +137,25 @@ ItemKnnLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 	return state;
 }
 
+/*
+ * score(j) = sum over the history's items i with j among i's neighbours of
+ * sim(i, j) * r_i; only touched items are written.
+ */
 static void
-ItemKnnScoreUser(const RecsLoadedModel *model, int32 user, float4 *scores)
+ScoreHistory(const RecsLoadedModel *model, const int32 *items, const float4 *values,
+			 int64 n, float4 *scores)
 {
 	const ItemKnnState *state = model->state;
 	const RecsNeighbours *nb = state->neighbours;
-	const RecsInteractions *data = model->data;
 	float8	   *sums = state->sums;
 	bool	   *touched = state->touched;
 	int32	   *list = state->touched_list;
 	int32		n_touched = 0;
 
-	for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
+	for (int64 p = 0; p < n; p++)
 	{
-		int32		i = data->col_idx[p];
-		float8		r = data->values[p];
+		int32		i = items[p];
+		float8		r = values[p];
 
 		for (int64 q = nb->ptr[i]; q < nb->ptr[i + 1]; q++)
 		{
@@ -174,6 +178,24 @@ ItemKnnScoreUser(const RecsLoadedModel *model, int32 user, float4 *scores)
 		sums[j] = 0.0;
 		touched[j] = false;
 	}
+}
+
+static void
+ItemKnnScoreUser(const RecsLoadedModel *model, int32 user, float4 *scores)
+{
+	const RecsInteractions *data = model->data;
+	int64		begin = data->row_ptr[user];
+
+	ScoreHistory(model, data->col_idx + begin, data->values + begin,
+				 data->row_ptr[user + 1] - begin, scores);
+}
+
+/* a user the model has never seen, from live interactions: the same sum */
+static void
+ItemKnnScoreHistory(const RecsLoadedModel *model, const int32 *items,
+					const float4 *values, int n, float4 *scores)
+{
+	ScoreHistory(model, items, values, n, scores);
 }
 
 static bool
@@ -218,6 +240,7 @@ const RecsAlgorithm RecsItemKnnAlgorithm = {
 	.train = ItemKnnTrain,
 	.load = ItemKnnLoad,
 	.score_user = ItemKnnScoreUser,
+	.score_history = ItemKnnScoreHistory,
 	.score_similar_items = ItemKnnSimilarItems,
 	.predict = ItemKnnPredict,
 };

@@ -244,6 +244,10 @@ RecsGetModel(const char *name)
 	MemoryContext old;
 	RecsLoadedModel *model;
 	Jsonb	   *params;
+	Oid			source;
+	char	   *user_column;
+	char	   *item_column;
+	char	   *weight_column;
 	bytea	   *raw;
 	const RecsAlgorithm *algorithm;
 
@@ -275,7 +279,8 @@ RecsGetModel(const char *name)
 		Oid			argtypes[1] = {TEXTOID};
 
 		active_version_plan = KeepPlan(
-			"SELECT m.name, v.id, v.version, m.algorithm, v.params"
+			"SELECT m.name, v.id, v.version, m.algorithm, v.params, m.source::oid,"
+			" m.user_column::text, m.item_column::text, m.weight_column::text"
 			" FROM recs.models m"
 			" LEFT JOIN recs.model_versions v"
 			"   ON v.model = m.name AND v.version = m.active_version"
@@ -321,6 +326,12 @@ RecsGetModel(const char *name)
 									ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(context);
 	params = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 5, &isnull));
+	source = DatumGetObjectId(SPI_getbinval(tuple, desc, 6, &isnull));
+	user_column = pstrdup(SPI_getvalue(tuple, desc, 7));
+	item_column = pstrdup(SPI_getvalue(tuple, desc, 8));
+	weight_column = SPI_getvalue(tuple, desc, 9);
+	if (weight_column)
+		weight_column = pstrdup(weight_column);
 
 	if (artifact_plan == NULL)
 	{
@@ -342,6 +353,10 @@ RecsGetModel(const char *name)
 	MemoryContextSwitchTo(context);
 	model = RecsLoadArtifact(raw, algorithm, params);
 	model->name = pstrdup(model_name);
+	model->source = source;
+	model->user_column = user_column;
+	model->item_column = item_column;
+	model->weight_column = weight_column;
 	model->version = version;
 	model->version_id = version_id;
 	model->context = context;

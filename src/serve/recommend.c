@@ -19,13 +19,28 @@
 #include "serve/topk_heap.h"
 
 /*
- * Fill ranking (allocated here, k entries) for user (an index into
- * model->data, or -1 for a user the model has never seen).  Items with
+ * A catalogue-sized score array with every item "not a candidate", for
+ * score_user and score_history to fill.
+ */
+float4 *
+RecsNewScores(const RecsLoadedModel *model)
+{
+	int32		n_items = model->data->n_items;
+	float4	   *scores = palloc(sizeof(float4) * Max(n_items, 1));
+
+	for (int32 j = 0; j < n_items; j++)
+		scores[j] = -INFINITY;
+	return scores;
+}
+
+/*
+ * Fill ranking (allocated here, k entries) from scores (NULL: the model has
+ * nothing for this user), then the popularity fallback.  Items with
  * excluded[j] set are never ranked; excluded may be NULL.
  */
 void
-RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
-				const bool *excluded, RecsRanking *ranking)
+RecsRankScores(const RecsLoadedModel *model, const float4 *scores, int k,
+			   const bool *excluded, RecsRanking *ranking)
 {
 	const RecsInteractions *data = model->data;
 	int32		n_items = data->n_items;
@@ -36,14 +51,8 @@ RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
 	ranking->scores = palloc(sizeof(float4) * k);
 	ranking->fallback = palloc(sizeof(bool) * k);
 
-	if (user >= 0)
+	if (scores != NULL)
 	{
-		float4	   *scores = palloc(sizeof(float4) * Max(n_items, 1));
-
-		for (int32 j = 0; j < n_items; j++)
-			scores[j] = -INFINITY;
-		model->algorithm->score_user(model, user, scores);
-
 		RecsTopKInit(&heap, Min(k, n_items));
 		for (int32 j = 0; j < n_items; j++)
 			if (scores[j] != -INFINITY && !(excluded && excluded[j]))
@@ -56,7 +65,6 @@ RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
 			ranking->fallback[i] = false;
 		}
 		ranking->n = heap.n;
-		pfree(scores);
 	}
 
 	if (ranking->n < k)
@@ -79,4 +87,24 @@ RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
 		}
 		pfree(taken);
 	}
+}
+
+/*
+ * Rank for user, an index into model->data or -1 for a user the model has
+ * never seen (who gets the fallback alone).
+ */
+void
+RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
+				const bool *excluded, RecsRanking *ranking)
+{
+	float4	   *scores = NULL;
+
+	if (user >= 0)
+	{
+		scores = RecsNewScores(model);
+		model->algorithm->score_user(model, user, scores);
+	}
+	RecsRankScores(model, scores, k, excluded, ranking);
+	if (scores)
+		pfree(scores);
 }

@@ -18,6 +18,9 @@ typedef struct RecsRanking
 	bool	   *fallback;		/* true: from the popularity fallback */
 } RecsRanking;
 
+extern float4 *RecsNewScores(const RecsLoadedModel *model);
+extern void RecsRankScores(const RecsLoadedModel *model, const float4 *scores,
+						   int k, const bool *excluded, RecsRanking *ranking);
 extern void RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
 							const bool *excluded, RecsRanking *ranking);
 

@@ -4,16 +4,23 @@
  *
  * Ranking itself is in recommend.c; this file checks arguments, finds the
  * model (registry/model_cache.c) and returns rows.  The source column says
- * what produced each row: the model's algorithm, or "popular_fallback" for
- * a user the model has never seen and for rows that fill up a short list.
+ * what produced each row: the model's algorithm; "<algorithm>_fold_in" for
+ * a user the model was not trained on but who has interactions in the
+ * source now (algorithms with score_history); "popular_fallback" for a user
+ * with nothing to go on and for rows that fill up a short list.
+ *
+ * Reading a new user's interactions is one query on the model's source per
+ * call: an index on the source's user column keeps it cheap.
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 
 #include "registry/registry.h"
 #include "serve/recommend.h"
@@ -53,6 +60,52 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
+ * The live interactions of user_id in the model's source, as item indices
+ * of the model (items it does not know are skipped) and weights; returns
+ * how many.  The caller is connected to SPI.
+ */
+static int
+ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
+				float4 **values)
+{
+	char	   *query;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(user_id)};
+	int			n = 0;
+
+	query = psprintf("SELECT %s::int8, %s FROM %s WHERE %s = $1 AND %s IS NOT NULL",
+					 quote_identifier(model->item_column),
+					 model->weight_column ?
+					 psprintf("%s::float8", quote_identifier(model->weight_column)) :
+					 "1::float8",
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(model->source)),
+												get_rel_name(model->source)),
+					 quote_identifier(model->user_column),
+					 quote_identifier(model->item_column));
+	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the interactions of user %lld", (long long) user_id);
+
+	*items = palloc(sizeof(int32) * Max(SPI_processed, 1));
+	*values = palloc(sizeof(float4) * Max(SPI_processed, 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		int64		item_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+														  SPI_tuptable->tupdesc, 1, &isnull));
+		Datum		weight = SPI_getbinval(SPI_tuptable->vals[r],
+										   SPI_tuptable->tupdesc, 2, &isnull);
+		int32		j = RecsItemIndex(model->data, item_id);
+
+		if (j < 0 || isnull)
+			continue;
+		(*items)[n] = j;
+		(*values)[n] = (float4) DatumGetFloat8(weight);
+		n++;
+	}
+	return n;
+}
+
+/*
  * recs_topk(user_id bigint, k integer, model text, exclude_seen boolean)
  */
 Datum
@@ -68,6 +121,7 @@ recs_topk(PG_FUNCTION_ARGS)
 	bool	   *excluded = NULL;
 	int32		user;
 	RecsRanking ranking;
+	const char *source;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -83,17 +137,45 @@ recs_topk(PG_FUNCTION_ARGS)
 	data = model->data;
 	user = RecsUserIndex(data, user_id);
 
-	if (user >= 0 && exclude_seen)
+	source = model->algorithm->name;
+	if (user >= 0)
 	{
-		excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
-		for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-			excluded[data->col_idx[p]] = true;
+		if (exclude_seen)
+		{
+			excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
+			for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
+				excluded[data->col_idx[p]] = true;
+		}
+		RecsRankForUser(model, user, k, excluded, &ranking);
 	}
-	RecsRankForUser(model, user, k, excluded, &ranking);
+	else if (model->algorithm->score_history != NULL)
+	{
+		/* not in the model: fold in the user's live interactions, if any */
+		int32	   *items;
+		float4	   *values;
+		int			n = ReadLiveHistory(model, user_id, &items, &values);
+		float4	   *scores = NULL;
+
+		if (n > 0)
+		{
+			scores = RecsNewScores(model);
+			model->algorithm->score_history(model, items, values, n, scores);
+			source = psprintf("%s_fold_in", model->algorithm->name);
+			if (exclude_seen)
+			{
+				excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
+				for (int i = 0; i < n; i++)
+					excluded[items[i]] = true;
+			}
+		}
+		RecsRankScores(model, scores, k, excluded, &ranking);
+	}
+	else
+		RecsRankForUser(model, -1, k, NULL, &ranking);
 
 	for (int i = 0; i < ranking.n; i++)
 		EmitRow(rsinfo, data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
-				ranking.fallback[i] ? FALLBACK_SOURCE : model->algorithm->name);
+				ranking.fallback[i] ? FALLBACK_SOURCE : source);
 
 	SPI_finish();
 	return (Datum) 0;
