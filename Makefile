@@ -19,6 +19,8 @@ OBJS = \
 	src/eval/metrics.o \
 	src/eval/tune.o \
 	src/models/algorithm.o \
+	src/models/ease.o \
+	src/models/ials.o \
 	src/models/item_knn.o \
 	src/models/popular.o \
 	src/models/training.o \

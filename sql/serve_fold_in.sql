@@ -30,6 +30,26 @@ SELECT rank, item_id, source FROM recs_topk(102, 2, 'fi_knn');
 -- a user with no interactions at all
 SELECT DISTINCT source FROM recs_topk(555, 3, 'fi_knn');
 
+-- ials solves the new user's least-squares step against the stored item
+-- factors: the same step that produced user 1's factors, so a user with
+-- user 1's history gets user 1's list
+DELETE FROM fi_events WHERE user_id >= 100;
+SELECT recs_create_model('fi_ials', 'ials', 'fi_events', params => '{"factors": 4, "iterations": 5}');
+SET client_min_messages = warning;	-- per-iteration NOTICEs carry timings
+SELECT recs_train('fi_ials');
+RESET client_min_messages;
+INSERT INTO fi_events VALUES (200, 1), (200, 2), (200, 3), (200, 3);	-- a repeat is summed
+INSERT INTO fi_events VALUES (201, 1), (201, 2), (201, 3);
+SELECT a.rank, a.item_id = b.item_id AS same_item, abs(a.score - b.score) < 1e-4 AS same_score,
+	a.source
+FROM recs_topk(201, 4, 'fi_ials') a JOIN recs_topk(1, 4, 'fi_ials') b USING (rank)
+ORDER BY rank;
+-- the repeated item weighs 2, as it would in training: a different list than user 201's
+SELECT array_agg(item_id ORDER BY rank) = (SELECT array_agg(item_id ORDER BY rank) FROM recs_topk(201, 4, 'fi_ials'))
+	AND array_agg(score ORDER BY rank) = (SELECT array_agg(score ORDER BY rank) FROM recs_topk(201, 4, 'fi_ials'))
+	AS same_as_without_repeat
+FROM recs_topk(200, 4, 'fi_ials');
+
 -- popular has nothing to fold in: unknown users get the fallback
 SELECT recs_create_model('fi_pop', 'popular', 'fi_events');
 DELETE FROM fi_events WHERE user_id >= 100;
@@ -37,5 +57,5 @@ SELECT recs_train('fi_pop');
 INSERT INTO fi_events VALUES (100, 1);
 SELECT DISTINCT source FROM recs_topk(100, 3, 'fi_pop');
 
-SELECT recs_drop_model('fi_knn'), recs_drop_model('fi_pop');
+SELECT recs_drop_model('fi_knn'), recs_drop_model('fi_pop'), recs_drop_model('fi_ials');
 DROP TABLE fi_events;

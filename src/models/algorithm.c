@@ -19,6 +19,8 @@
 
 static const RecsAlgorithm *const algorithms[] = {
 	&RecsPopularAlgorithm,
+	&RecsIalsAlgorithm,
+	&RecsEaseAlgorithm,
 	&RecsItemKnnAlgorithm,
 	&RecsUserKnnAlgorithm,
 };

@@ -94,6 +94,8 @@ extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok)
 
 /* the algorithms (src/models/<name>.c) */
 extern const RecsAlgorithm RecsPopularAlgorithm;
+extern const RecsAlgorithm RecsIalsAlgorithm;
+extern const RecsAlgorithm RecsEaseAlgorithm;
 extern const RecsAlgorithm RecsItemKnnAlgorithm;
 extern const RecsAlgorithm RecsUserKnnAlgorithm;
 

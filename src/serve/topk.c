@@ -61,8 +61,9 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 
 /*
  * The live interactions of user_id in the model's source, as item indices
- * of the model (items it does not know are skipped) and weights; returns
- * how many.  The caller is connected to SPI.
+ * of the model (items it does not know are skipped) and weights, one entry
+ * per item with repeated rows summed, as training sums them; returns how
+ * many.  The caller is connected to SPI.
  */
 static int
 ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
@@ -73,7 +74,7 @@ ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
 	Datum		args[1] = {Int64GetDatum(user_id)};
 	int			n = 0;
 
-	query = psprintf("SELECT %s::int8, %s FROM %s WHERE %s = $1 AND %s IS NOT NULL",
+	query = psprintf("SELECT %s::int8, %s FROM %s WHERE %s = $1 AND %s IS NOT NULL ORDER BY 1",
 					 quote_identifier(model->item_column),
 					 model->weight_column ?
 					 psprintf("%s::float8", quote_identifier(model->weight_column)) :
@@ -98,6 +99,11 @@ ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
 
 		if (j < 0 || isnull)
 			continue;
+		if (n > 0 && (*items)[n - 1] == j)
+		{
+			(*values)[n - 1] += (float4) DatumGetFloat8(weight);
+			continue;
+		}
 		(*items)[n] = j;
 		(*values)[n] = (float4) DatumGetFloat8(weight);
 		n++;
