@@ -20,12 +20,14 @@ OBJS = \
 	src/eval/tune.o \
 	src/models/algorithm.o \
 	src/models/ease.o \
+	src/models/factors.o \
 	src/models/ials.o \
 	src/models/item_knn.o \
 	src/models/popular.o \
 	src/models/training.o \
 	src/models/user_knn.o \
 	src/registry/artifact.o \
+	src/registry/import_export.o \
 	src/registry/model_cache.o \
 	src/registry/source.o \
 	src/registry/train.o \

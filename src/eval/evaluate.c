@@ -734,8 +734,16 @@ recs_evaluate_split(PG_FUNCTION_ARGS)
 						train->nnz == 0 ? "training" : "test")));
 
 	start = GetCurrentTimestamp();
-	model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, spec->params),
-							 algorithm, spec->params);
+	if (algorithm == &RecsFactorsAlgorithm)
+	{
+		/* trained elsewhere: evaluate the imported, active version as it is */
+		SPI_connect();
+		model = RecsLoadModelVersion(name, NULL, caller);
+		SPI_finish();
+	}
+	else
+		model = RecsLoadArtifact(RecsTrainArtifact(algorithm, train, spec->params),
+								 algorithm, spec->params);
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
 
 	memset(&result, 0, sizeof(result));

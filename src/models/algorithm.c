@@ -19,6 +19,7 @@
 
 static const RecsAlgorithm *const algorithms[] = {
 	&RecsPopularAlgorithm,
+	&RecsFactorsAlgorithm,
 	&RecsIalsAlgorithm,
 	&RecsEaseAlgorithm,
 	&RecsItemKnnAlgorithm,

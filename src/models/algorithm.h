@@ -21,6 +21,15 @@
 
 typedef struct RecsLoadedModel RecsLoadedModel;
 
+/* A factor model's learned matrices, row-major, one row per user/item. */
+typedef struct RecsFactors
+{
+	int32		factors;		/* columns */
+	const float4 *users;		/* [n_users x factors] */
+	const float4 *items;		/* [n_items x factors] */
+	const float4 *item_bias;	/* [n_items], or NULL */
+} RecsFactors;
+
 typedef struct RecsAlgorithm
 {
 	const char *name;
@@ -69,6 +78,9 @@ typedef struct RecsAlgorithm
 	 */
 	bool		(*predict) (const RecsLoadedModel *model, int32 user, int32 item,
 							float8 *rating);
+
+	/* Optional: the factor matrices of a factor model, for recs_export. */
+	bool		(*get_factors) (const RecsLoadedModel *model, RecsFactors *factors);
 } RecsAlgorithm;
 
 /* A model version loaded into a backend. */
@@ -98,6 +110,11 @@ extern const RecsAlgorithm RecsIalsAlgorithm;
 extern const RecsAlgorithm RecsEaseAlgorithm;
 extern const RecsAlgorithm RecsItemKnnAlgorithm;
 extern const RecsAlgorithm RecsUserKnnAlgorithm;
+
+extern const RecsAlgorithm RecsFactorsAlgorithm;
+extern void RecsFactorsWrite(RecsArtifactWriter *out, int32 k, int32 n_users,
+							 int32 n_items, const float4 *users, const float4 *items,
+							 const float4 *bias);
 
 /* item popularity under "popular" params; every model's cold-start fallback */
 extern float4 *RecsItemPopularity(const RecsInteractions *data, Jsonb *params);

@@ -646,6 +646,18 @@ IalsScoreHistory(const RecsLoadedModel *model, const int32 *items,
 	pfree(x);
 }
 
+static bool
+IalsGetFactors(const RecsLoadedModel *model, RecsFactors *factors)
+{
+	const IalsState *state = model->state;
+
+	factors->factors = state->factors;
+	factors->users = state->users;
+	factors->items = state->items;
+	factors->item_bias = NULL;
+	return true;
+}
+
 const RecsAlgorithm RecsIalsAlgorithm = {
 	.name = "ials",
 	.check_params = IalsCheckParams,
@@ -655,4 +667,5 @@ const RecsAlgorithm RecsIalsAlgorithm = {
 	.score_history = IalsScoreHistory,
 	.score_similar_items = IalsScoreSimilarItems,
 	.predict = NULL,
+	.get_factors = IalsGetFactors,
 };

@@ -373,3 +373,62 @@ RecsGetModel(const char *name)
 	entry->active_version = row.active_version;
 	return model;
 }
+
+/*
+ * Version version of model name (NULL: the active one), loaded into target
+ * without caching (recs_export, evaluation of imported models).  The
+ * caller is connected to SPI; every SPI call returns to SPI's own context,
+ * which dies at SPI_finish, hence the explicit target.
+ */
+RecsLoadedModel *
+RecsLoadModelVersion(const char *name, const int32 *version, MemoryContext target)
+{
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	RecsLoadedModel *model;
+	const RecsAlgorithm *algorithm;
+	MemoryContext old;
+
+	args[0] = CStringGetTextDatum(name);
+	args[1] = version ? Int32GetDatum(*version) : (Datum) 0;
+	if (version == NULL)
+		nulls[1] = 'n';
+	if (SPI_execute_with_args("SELECT v.version, v.algorithm, v.params, v.artifact"
+							  " FROM recs.models m JOIN recs.model_versions v ON v.model = m.name"
+							  " WHERE m.name = $1 AND v.version = coalesce($2, m.active_version)",
+							  2, argtypes, args, nulls, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read recs.model_versions");
+	if (SPI_processed == 0)
+	{
+		if (SPI_execute_with_args("SELECT 1 FROM recs.models WHERE name = $1",
+								  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read recs.models");
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model \"%s\" does not exist", name)));
+		if (version)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("model \"%s\" has no version %d", name, *version)));
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has not been trained", name)));
+	}
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	algorithm = RecsFindAlgorithm(SPI_getvalue(tuple, desc, 2), false);
+	old = MemoryContextSwitchTo(target);
+	model = RecsLoadArtifact(DatumGetByteaPP(SPI_getbinval(tuple, desc, 4, &isnull)),
+							 algorithm,
+							 DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 3, &isnull)));
+	model->name = pstrdup(name);
+	model->version = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+	model->context = target;
+	MemoryContextSwitchTo(old);
+	return model;
+}

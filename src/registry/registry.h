@@ -33,6 +33,9 @@ typedef struct RecsModelSpec
 extern void RecsRegistryInit(void);
 extern RecsModelSpec *RecsLookupModelSpec(const char *name, bool for_update,
 										  MemoryContext target);
+extern int32 RecsStoreVersion(const RecsModelSpec *spec, const RecsInteractions *data,
+							  int64 rows_read, int64 rows_skipped, double seconds,
+							  bytea *artifact, const char *metrics, bool activate);
 extern bytea *RecsTrainArtifact(const RecsAlgorithm *algorithm,
 								const RecsInteractions *data, Jsonb *params);
 
@@ -46,6 +49,8 @@ extern RecsInteractions *RecsReadSource(const RecsModelSpec *spec,
 
 /* model_cache.c */
 extern RecsLoadedModel *RecsGetModel(const char *name);
+extern RecsLoadedModel *RecsLoadModelVersion(const char *name, const int32 *version,
+											  MemoryContext target);
 extern RecsLoadedModel *RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm,
 										 Jsonb *params);
 extern void RecsWriteArtifactCommon(RecsArtifactWriter *w, const RecsInteractions *data,

@@ -326,3 +326,14 @@ CREATE FUNCTION recs_similar_items(item_id bigint, k integer DEFAULT 10, model t
 	RETURNS TABLE (item_id bigint, score double precision, rank integer, source text)
 	AS 'MODULE_PATHNAME', 'recs_similar_items' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION recs_similar_items(bigint, integer, text) IS 'the k items most similar to an item under a model';
+
+CREATE FUNCTION recs_export(name text, version integer DEFAULT NULL)
+	RETURNS TABLE (kind text, id bigint, factors embedding, bias real)
+	AS 'MODULE_PATHNAME', 'recs_export' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recs_export(text, integer) IS 'the user and item vectors (and item biases) of a factor model''s version (NULL: the active one), as embedding rows';
+
+CREATE FUNCTION recs_import(name text, user_factors regclass, item_factors regclass,
+							activate boolean DEFAULT true)
+	RETURNS integer
+	AS 'MODULE_PATHNAME', 'recs_import' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION recs_import(text, regclass, regclass, boolean) IS 'store vectors trained elsewhere (tables with columns id, factors and, for items, optional bias) as a new version of a model of algorithm factors; returns the version';

@@ -167,6 +167,69 @@ RecsTrainArtifact(const RecsAlgorithm *algorithm, const RecsInteractions *data,
 	return RecsArtifactFinish(&writer);
 }
 
+/*
+ * Insert a new version of spec's model (the next number) and activate it
+ * when it is the model's first or activate is set; then apply the model's
+ * retention.  The caller is connected to SPI and holds the model's row
+ * lock.  Returns the version number.
+ */
+int32
+RecsStoreVersion(const RecsModelSpec *spec, const RecsInteractions *data,
+				 int64 rows_read, int64 rows_skipped, double seconds,
+				 bytea *artifact, const char *metrics, bool activate)
+{
+	const char *name = spec->name;
+	int32		version;
+	bool		isnull;
+
+	{
+		Oid			argtypes[12] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT8OID,
+		INT8OID, INT4OID, INT4OID, INT8OID, FLOAT8OID, BYTEAOID, TEXTOID};
+		Datum		args[12] = {
+			CStringGetTextDatum(name),
+			CStringGetTextDatum(spec->algorithm),
+			JsonbPGetDatum(spec->params),
+			CStringGetTextDatum(spec->source_name),
+			Int64GetDatum(rows_read),
+			Int64GetDatum(rows_skipped),
+			Int32GetDatum(data->n_users),
+			Int32GetDatum(data->n_items),
+			Int64GetDatum(data->nnz),
+			Float8GetDatum(seconds),
+			PointerGetDatum(artifact),
+			CStringGetTextDatum(metrics)
+		};
+
+		if (SPI_execute_with_args("INSERT INTO recs.model_versions"
+								  " (model, version, algorithm, params, source_name, source_rows,"
+								  "  skipped_rows, n_users, n_items, n_interactions, train_seconds,"
+								  "  artifact, metrics)"
+								  " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5,"
+								  "  $6, $7, $8, $9, $10, $11, $12::jsonb"
+								  " FROM recs.model_versions WHERE model = $1"
+								  " RETURNING version",
+								  12, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert into recs.model_versions");
+		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+
+		/* the first version becomes active, and any asked for */
+		args[1] = Int32GetDatum(version);
+		argtypes[1] = INT4OID;
+		args[2] = BoolGetDatum(activate);
+		argtypes[2] = BOOLOID;
+		if (SPI_execute_with_args("SELECT recs.activate(name, $2) FROM recs.models"
+								  " WHERE name = $1 AND (active_version IS NULL OR $3)",
+								  3, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not activate version %d of model \"%s\"", version, name);
+		if (SPI_execute_with_args("SELECT recs.apply_retention($1)",
+								  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not apply the retention of model \"%s\"", name);
+	}
+
+	return version;
+}
+
 Datum
 recs_train(PG_FUNCTION_ARGS)
 {
@@ -184,7 +247,6 @@ recs_train(PG_FUNCTION_ARGS)
 	long		secs;
 	int			usecs;
 	int32		version;
-	bool		isnull;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -224,50 +286,8 @@ recs_train(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 	}
 
-	{
-		Oid			argtypes[12] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID, INT8OID,
-		INT8OID, INT4OID, INT4OID, INT8OID, FLOAT8OID, BYTEAOID, TEXTOID};
-		Datum		args[12] = {
-			CStringGetTextDatum(name),
-			CStringGetTextDatum(spec->algorithm),
-			JsonbPGetDatum(spec->params),
-			CStringGetTextDatum(spec->source_name),
-			Int64GetDatum(rows_read),
-			Int64GetDatum(rows_skipped),
-			Int32GetDatum(data->n_users),
-			Int32GetDatum(data->n_items),
-			Int64GetDatum(data->nnz),
-			Float8GetDatum(secs + usecs / 1e6),
-			PointerGetDatum(artifact),
-			CStringGetTextDatum(metrics)
-		};
-
-		if (SPI_execute_with_args("INSERT INTO recs.model_versions"
-								  " (model, version, algorithm, params, source_name, source_rows,"
-								  "  skipped_rows, n_users, n_items, n_interactions, train_seconds,"
-								  "  artifact, metrics)"
-								  " SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5,"
-								  "  $6, $7, $8, $9, $10, $11, $12::jsonb"
-								  " FROM recs.model_versions WHERE model = $1"
-								  " RETURNING version",
-								  12, argtypes, args, NULL, false, 1) != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "could not insert into recs.model_versions");
-		version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-
-		/* the first version becomes active, and any asked for */
-		args[1] = Int32GetDatum(version);
-		argtypes[1] = INT4OID;
-		args[2] = BoolGetDatum(activate);
-		argtypes[2] = BOOLOID;
-		if (SPI_execute_with_args("SELECT recs.activate(name, $2) FROM recs.models"
-								  " WHERE name = $1 AND (active_version IS NULL OR $3)",
-								  3, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not activate version %d of model \"%s\"", version, name);
-		if (SPI_execute_with_args("SELECT recs.apply_retention($1)",
-								  1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not apply the retention of model \"%s\"", name);
-	}
+	version = RecsStoreVersion(spec, data, rows_read, rows_skipped,
+							   secs + usecs / 1e6, artifact, metrics, activate);
 
 	SPI_finish();
 	PG_RETURN_INT32(version);
