@@ -225,7 +225,8 @@ ProbeModelRow(const char *name, ModelRow *row)
 
 /*
  * The active version of model name (NULL: the database's default model),
- * loaded.  Must be called by a function connected to SPI.
+ * loaded.  The fast path needs no SPI; loading connects to SPI itself
+ * (nested inside the caller's connection, if any).
  */
 RecsLoadedModel *
 RecsGetModel(const char *name)
@@ -274,6 +275,8 @@ RecsGetModel(const char *name)
 			entry->active_version == row.active_version)
 			return entry->model;
 	}
+
+	SPI_connect();
 	if (active_version_plan == NULL)
 	{
 		Oid			argtypes[1] = {TEXTOID};
@@ -371,6 +374,7 @@ RecsGetModel(const char *name)
 	entry->row_xmin = row.xmin;
 	entry->row_tid = row.tid;
 	entry->active_version = row.active_version;
+	SPI_finish();
 	return model;
 }
 

@@ -128,6 +128,7 @@ recs_topk(PG_FUNCTION_ARGS)
 	int32		user;
 	RecsRanking ranking;
 	const char *source;
+	bool		spi_connected = false;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -138,7 +139,7 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	SPI_connect();
+	/* no SPI unless a new user's live interactions must be read */
 	model = RecsGetModel(name);
 	data = model->data;
 	user = RecsUserIndex(data, user_id);
@@ -159,8 +160,12 @@ recs_topk(PG_FUNCTION_ARGS)
 		/* not in the model: fold in the user's live interactions, if any */
 		int32	   *items;
 		float4	   *values;
-		int			n = ReadLiveHistory(model, user_id, &items, &values);
+		int			n;
 		float4	   *scores = NULL;
+
+		SPI_connect();
+		spi_connected = true;
+		n = ReadLiveHistory(model, user_id, &items, &values);
 
 		if (n > 0)
 		{
@@ -183,7 +188,8 @@ recs_topk(PG_FUNCTION_ARGS)
 		EmitRow(rsinfo, data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
 				ranking.fallback[i] ? FALLBACK_SOURCE : source);
 
-	SPI_finish();
+	if (spi_connected)
+		SPI_finish();
 	return (Datum) 0;
 }
 
