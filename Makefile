@@ -19,10 +19,13 @@ OBJS = \
 	src/eval/metrics.o \
 	src/eval/tune.o \
 	src/models/algorithm.o \
+	src/models/bpr_mf.o \
 	src/models/ease.o \
 	src/models/factors.o \
 	src/models/ials.o \
 	src/models/item_knn.o \
+	src/models/ncf.o \
+	src/models/nn.o \
 	src/models/popular.o \
 	src/models/training.o \
 	src/models/user_knn.o \

@@ -50,6 +50,21 @@ SELECT array_agg(item_id ORDER BY rank) = (SELECT array_agg(item_id ORDER BY ran
 	AS same_as_without_repeat
 FROM recs_topk(200, 4, 'fi_ials');
 
+-- bpr_mf folds a new user in by SGD on the user's vector alone (seeded):
+-- the result is marked as such and never contains seen items
+SELECT recs_create_model('fi_bpr', 'bpr_mf', 'fi_events', params => '{"factors": 4, "epochs": 30}');
+SET client_min_messages = warning;
+SELECT recs_train('fi_bpr');
+RESET client_min_messages;
+INSERT INTO fi_events VALUES (300, 1), (300, 2), (300, 3);
+SELECT count(*) AS rows, min(source) AS source, count(*) FILTER (WHERE item_id IN (1, 2, 3)) AS seen
+FROM recs_topk(300, 4, 'fi_bpr');
+-- deterministic: the same list twice
+SELECT (SELECT array_agg(item_id ORDER BY rank) FROM recs_topk(300, 4, 'fi_bpr')) =
+	   (SELECT array_agg(item_id ORDER BY rank) FROM recs_topk(300, 4, 'fi_bpr')) AS repeatable;
+-- and the export of a bpr_mf model carries its item biases
+SELECT kind, count(*), count(bias) AS biases FROM recs_export('fi_bpr') GROUP BY kind ORDER BY kind;
+
 -- popular has nothing to fold in: unknown users get the fallback
 SELECT recs_create_model('fi_pop', 'popular', 'fi_events');
 DELETE FROM fi_events WHERE user_id >= 100;
@@ -57,5 +72,6 @@ SELECT recs_train('fi_pop');
 INSERT INTO fi_events VALUES (100, 1);
 SELECT DISTINCT source FROM recs_topk(100, 3, 'fi_pop');
 
-SELECT recs_drop_model('fi_knn'), recs_drop_model('fi_pop'), recs_drop_model('fi_ials');
+SELECT recs_drop_model('fi_knn'), recs_drop_model('fi_pop'), recs_drop_model('fi_ials'),
+	recs_drop_model('fi_bpr');
 DROP TABLE fi_events;

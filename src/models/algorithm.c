@@ -20,6 +20,8 @@
 static const RecsAlgorithm *const algorithms[] = {
 	&RecsPopularAlgorithm,
 	&RecsFactorsAlgorithm,
+	&RecsBprMfAlgorithm,
+	&RecsNcfAlgorithm,
 	&RecsIalsAlgorithm,
 	&RecsEaseAlgorithm,
 	&RecsItemKnnAlgorithm,

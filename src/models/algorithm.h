@@ -106,6 +106,8 @@ extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok)
 
 /* the algorithms (src/models/<name>.c) */
 extern const RecsAlgorithm RecsPopularAlgorithm;
+extern const RecsAlgorithm RecsBprMfAlgorithm;
+extern const RecsAlgorithm RecsNcfAlgorithm;
 extern const RecsAlgorithm RecsIalsAlgorithm;
 extern const RecsAlgorithm RecsEaseAlgorithm;
 extern const RecsAlgorithm RecsItemKnnAlgorithm;
