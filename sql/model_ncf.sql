@@ -170,6 +170,45 @@ FROM (VALUES
 -- only the last, whose JSON nulls mean "the default", was created
 SELECT count(*) AS models FROM recs.models WHERE name = 'ncf_bad';
 
+-- NeuMF initialised from trained GMF and MLP models (the paper's
+-- pretraining): with a learning rate too small to move anything, the NeuMF
+-- model keeps the GMF model's item embeddings, so its similar items (the
+-- cosine of GMF item embeddings) are the GMF model's
+SELECT recs_create_model('ncf_pre_gmf', 'ncf', 'ncf_data',
+	params => '{"variant": "gmf", "factors": 8, "learning_rate": 0.01, "batch_size": 32}');
+SELECT recs_create_model('ncf_pre_mlp', 'ncf', 'ncf_data',
+	params => '{"variant": "mlp", "layers": [16, 8], "learning_rate": 0.01, "batch_size": 32, "epochs": 40}');
+SELECT recs_train('ncf_pre_gmf'), recs_train('ncf_pre_mlp');
+SELECT recs_create_model('ncf_pre', 'ncf', 'ncf_data',
+	params => '{"factors": 8, "layers": [16, 8], "epochs": 1, "learning_rate": 1e-12,
+	            "pretrain_gmf": "ncf_pre_gmf", "pretrain_mlp": "ncf_pre_mlp"}');
+SELECT recs_train('ncf_pre');
+SELECT bool_and(a.item_id = b.item_id AND abs(a.score - b.score) < 1e-4) AS same_similar_items
+FROM generate_series(1, 30) i,
+	LATERAL recs_similar_items(i, 5, 'ncf_pre') a JOIN LATERAL recs_similar_items(i, 5, 'ncf_pre_gmf') b USING (rank);
+-- and, trained further, it ranks the planted items like the others
+UPDATE recs.models SET params = params || '{"epochs": 10, "learning_rate": 0.001}' WHERE name = 'ncf_pre';
+SELECT recs_train('ncf_pre', activate => true);
+SELECT hit_rate_at_k > 0.9 AS pretrained_neumf_finds_planted
+FROM recs_evaluate('ncf_pre', 3, 'leave_one_out');
+-- pretraining errors: at creation, and at training when the models are wrong
+SELECT recs_create_model('ncf_pre_bad', 'ncf', 'ncf_data', params => '{"pretrain_gmf": "ncf_pre_gmf"}');
+SELECT recs_create_model('ncf_pre_bad', 'ncf', 'ncf_data',
+	params => '{"variant": "gmf", "pretrain_gmf": "ncf_pre_gmf", "pretrain_mlp": "ncf_pre_mlp"}');
+SELECT recs_create_model('ncf_pre_bad', 'ncf', 'ncf_data',
+	params => '{"pretrain_gmf": "a", "pretrain_mlp": "b", "pretrain_alpha": 2}');
+SELECT recs_create_model('ncf_pre_bad', 'ncf', 'ncf_data',
+	params => '{"factors": 4, "layers": [16, 8], "pretrain_gmf": "ncf_pre_gmf", "pretrain_mlp": "ncf_pre_mlp"}');
+SELECT recs_train('ncf_pre_bad');
+UPDATE recs.models SET params = '{"factors": 8, "layers": [16, 4], "pretrain_gmf": "ncf_pre_gmf", "pretrain_mlp": "ncf_pre_mlp"}' WHERE name = 'ncf_pre_bad';
+SELECT recs_train('ncf_pre_bad');
+UPDATE recs.models SET params = '{"factors": 8, "layers": [16, 8], "pretrain_gmf": "ncf_pre_mlp", "pretrain_mlp": "ncf_pre_mlp"}' WHERE name = 'ncf_pre_bad';
+SELECT recs_train('ncf_pre_bad');
+UPDATE recs.models SET params = '{"factors": 8, "layers": [16, 8], "pretrain_gmf": "ncf_pop", "pretrain_mlp": "ncf_pre_mlp"}' WHERE name = 'ncf_pre_bad';
+SELECT recs_train('ncf_pre_bad');
+UPDATE recs.models SET params = '{"factors": 8, "layers": [16, 8], "pretrain_gmf": "nope", "pretrain_mlp": "ncf_pre_mlp"}' WHERE name = 'ncf_pre_bad';
+SELECT recs_train('ncf_pre_bad');
+
 SELECT recs_drop_model(name) FROM recs.models WHERE name LIKE 'ncf\_%' ORDER BY name;
 DROP FUNCTION ncf_error(text);
 DROP TABLE ncf_data;

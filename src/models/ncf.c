@@ -88,6 +88,7 @@
 #include "models/bpr_mf.h"
 #include "models/nn.h"
 #include "models/training.h"
+#include "registry/registry.h"
 
 #define NCF_MAX_LAYERS 16
 #define NCF_MAX_WIDTH 4096
@@ -97,7 +98,8 @@
 
 static const char *const ncf_params[] = {
 	"variant", "factors", "layers", "loss", "negatives", "learning_rate",
-	"regularization", "epochs", "batch_size", "seed", NULL
+	"regularization", "epochs", "batch_size", "seed",
+	"pretrain_gmf", "pretrain_mlp", "pretrain_alpha", NULL
 };
 
 typedef enum NcfVariant
@@ -120,6 +122,10 @@ typedef struct NcfParams
 	int			epochs;
 	int			batch_size;
 	int64		seed;
+	/* NeuMF initialised from trained GMF and MLP models (both, or neither) */
+	char	   *pretrain_gmf;
+	char	   *pretrain_mlp;
+	double		pretrain_alpha; /* weight of the GMF half of the output layer */
 } NcfParams;
 
 /*
@@ -304,6 +310,25 @@ ReadParams(Jsonb *params)
 	p.epochs = (int) IntParam(params, "epochs", 20, 1, 10000);
 	p.batch_size = (int) IntParam(params, "batch_size", 256, 1, 65536);
 	p.seed = IntParam(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);
+	p.pretrain_gmf = NULL;
+	p.pretrain_mlp = NULL;
+	(void) RecsParamString(params, "pretrain_gmf", &p.pretrain_gmf);
+	(void) RecsParamString(params, "pretrain_mlp", &p.pretrain_mlp);
+	if ((p.pretrain_gmf == NULL) != (p.pretrain_mlp == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameters \"pretrain_gmf\" and \"pretrain_mlp\" go together")));
+	if (p.pretrain_gmf != NULL && p.variant != NCF_NEUMF)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pretraining applies to variant \"neumf\" only")));
+	p.pretrain_alpha = 0.5;
+	if (RecsParamNumber(params, "pretrain_alpha", &p.pretrain_alpha) &&
+		!(p.pretrain_alpha >= 0.0 && p.pretrain_alpha <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"pretrain_alpha\" must be between 0 and 1, not %g",
+						p.pretrain_alpha)));
 	if ((int64) p.batch_size * (1 + p.negatives) > NCF_MAX_BATCH_ROWS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -752,6 +777,90 @@ PutNet(RecsArtifactWriter *out, const NcfNet *net)
 	RecsArtifactPut(out, "ncf.h0", net->h0, 1, sizeof(float4));
 }
 
+/*
+ * The trained ncf model name, checked to be of variant and, for the parts
+ * NeuMF copies, of the same shape as p.
+ */
+static const NcfState *
+PretrainedModel(const char *name, NcfVariant variant, const NcfParams *p,
+				const RecsLoadedModel **model)
+{
+	const NcfState *state;
+	bool		same_shape;
+
+	*model = RecsGetModel(name);
+	state = (*model)->algorithm == &RecsNcfAlgorithm ? (*model)->state : NULL;
+	if (state == NULL || state->params.variant != variant)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" is not an ncf model of variant \"%s\"", name,
+						variant == NCF_GMF ? "gmf" : "mlp")));
+	if (variant == NCF_GMF)
+		same_shape = state->params.factors == p->factors;
+	else
+	{
+		same_shape = state->params.n_layers == p->n_layers;
+		for (int l = 0; l < p->n_layers && same_shape; l++)
+			same_shape = state->params.layers[l] == p->layers[l];
+	}
+	if (!same_shape)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model \"%s\" has a different %s than this model", name,
+						variant == NCF_GMF ? "\"factors\"" : "\"layers\"")));
+	return state;
+}
+
+/* Copy embedding rows of ids present in both models. */
+static void
+CopyRows(float *to, const int64 *to_ids, int32 n_to, const float *from,
+		 const int64 *from_ids, int32 n_from, int width)
+{
+	for (int32 r = 0; r < n_to; r++)
+	{
+		int32		s = RecsFindId(from_ids, n_from, to_ids[r]);
+
+		if (s >= 0)
+			memcpy(to + (int64) r * width, from + (int64) s * width, sizeof(float) * width);
+	}
+}
+
+/*
+ * NeuMF from pretrained GMF and MLP models (He et al., section 3.4.1):
+ * their embeddings and MLP layers as they are, the output layer as the
+ * two output layers side by side weighted by alpha and 1 - alpha.  Rows
+ * are matched by user and item id, so the pretrained models may have been
+ * trained on other data (those absent keep their random start).
+ */
+static void
+Pretrain(NcfNet *net, const RecsInteractions *data, const NcfParams *p)
+{
+	const RecsLoadedModel *gm;
+	const RecsLoadedModel *mm;
+	const NcfState *g = PretrainedModel(p->pretrain_gmf, NCF_GMF, p, &gm);
+	const NcfState *m = PretrainedModel(p->pretrain_mlp, NCF_MLP, p, &mm);
+	float		alpha = (float) p->pretrain_alpha;
+
+	CopyRows(net->gmf_users, data->user_ids, data->n_users, g->net.gmf_users,
+			 gm->data->user_ids, gm->data->n_users, net->gmf);
+	CopyRows(net->gmf_items, data->item_ids, data->n_items, g->net.gmf_items,
+			 gm->data->item_ids, gm->data->n_items, net->gmf);
+	CopyRows(net->mlp_users, data->user_ids, data->n_users, m->net.mlp_users,
+			 mm->data->user_ids, mm->data->n_users, net->half);
+	CopyRows(net->mlp_items, data->item_ids, data->n_items, m->net.mlp_items,
+			 mm->data->item_ids, mm->data->n_items, net->half);
+	for (int l = 1; l <= net->n_dense; l++)
+	{
+		memcpy(net->w[l], m->net.w[l], sizeof(float) * net->width[l] * net->width[l - 1]);
+		memcpy(net->b[l], m->net.b[l], sizeof(float) * net->width[l]);
+	}
+	for (int t = 0; t < net->gmf; t++)
+		net->h[t] = alpha * g->net.h[t];
+	for (int t = 0; t < net->pred_in - net->gmf; t++)
+		net->h[net->gmf + t] = (1.0f - alpha) * m->net.h[t];
+	net->h0[0] = alpha * g->net.h0[0] + (1.0f - alpha) * m->net.h0[0];
+}
+
 static void
 NcfTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out)
 {
@@ -781,6 +890,8 @@ NcfTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out)
 
 	RecsRandomSeed(&rng, p.seed);
 	InitNet(&t.net, &rng);
+	if (p.pretrain_gmf != NULL)
+		Pretrain(&t.net, data, &p);
 
 	RecsTrainingBlasBegin();
 	PG_TRY();
