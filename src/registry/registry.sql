@@ -15,6 +15,8 @@ CREATE TABLE recs.models (
 	params jsonb NOT NULL DEFAULT '{}',
 	active_version integer,
 	retain_versions integer CHECK (retain_versions >= 1),
+	item_features regclass,
+	item_features_id name,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	created_by name NOT NULL DEFAULT current_user
 );
@@ -317,10 +319,43 @@ $$;
 COMMENT ON FUNCTION recs_models() IS 'every model and its versions, with validation metrics and which version is active';
 
 CREATE FUNCTION recs_topk(user_id bigint, k integer DEFAULT 10, model text DEFAULT NULL,
-						  exclude_seen boolean DEFAULT true)
+						  exclude_seen boolean DEFAULT true, exclude bigint[] DEFAULT NULL,
+						  candidates bigint[] DEFAULT NULL, filter jsonb DEFAULT NULL,
+						  diversity real DEFAULT 0)
 	RETURNS TABLE (item_id bigint, score double precision, rank integer, source text)
 	AS 'MODULE_PATHNAME', 'recs_topk' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
-COMMENT ON FUNCTION recs_topk(bigint, integer, text, boolean) IS 'top-k recommendations for a user from a model (NULL: the default model); source names what produced each row';
+COMMENT ON FUNCTION recs_topk(bigint, integer, text, boolean, bigint[], bigint[], jsonb, real) IS 'top-k recommendations for a user from a model (NULL: the default model), optionally excluding items, ranking only candidates, keeping items whose features match filter, and diversified (0..1, maximal marginal relevance); source names what produced each row';
+
+CREATE FUNCTION recs_set_item_features(name text, features regclass, id_column name DEFAULT 'item_id')
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	id_type regtype;
+BEGIN
+	IF features IS NOT NULL THEN
+		SELECT a.atttypid::regtype INTO id_type FROM pg_attribute a
+		WHERE a.attrelid = features AND a.attname = id_column AND a.attnum > 0 AND NOT a.attisdropped;
+		IF id_type IS NULL THEN
+			RAISE EXCEPTION 'column "%" does not exist in %', id_column, features
+				USING ERRCODE = 'undefined_column';
+		END IF;
+		IF id_type NOT IN ('smallint'::regtype, 'integer'::regtype, 'bigint'::regtype) THEN
+			RAISE EXCEPTION 'item id column "%" of % has type %', id_column, features, id_type
+				USING ERRCODE = 'datatype_mismatch',
+					  DETAIL = 'Item ids are smallint, integer or bigint.';
+		END IF;
+	END IF;
+	UPDATE recs.models m SET item_features = features,
+		item_features_id = CASE WHEN features IS NULL THEN NULL ELSE id_column END
+	WHERE m.name = recs_set_item_features.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'model "%" does not exist', name USING ERRCODE = 'undefined_object';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION recs_set_item_features(text, regclass, name) IS 'name the table of item features that recs_topk''s filter argument matches against (NULL: none)';
 
 CREATE FUNCTION recs_similar_items(item_id bigint, k integer DEFAULT 10, model text DEFAULT NULL)
 	RETURNS TABLE (item_id bigint, score double precision, rank integer, source text)

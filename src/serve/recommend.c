@@ -108,3 +108,78 @@ RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,
 	if (scores)
 		pfree(scores);
 }
+
+/*
+ * Re-rank ranking for diversity by maximal marginal relevance: repeatedly
+ * take the entry maximising (1 - lambda) * relevance - lambda * (its
+ * highest similarity to the entries already taken), keeping the first k.
+ * Relevance is position-based (1 for the first entry, falling linearly),
+ * so model and fallback rows, whose scores are on different scales, mix
+ * fairly.  Similarity is the model's item similarity; negative or missing
+ * similarity counts as 0.
+ */
+void
+RecsDiversify(const RecsLoadedModel *model, RecsRanking *ranking, int k, double lambda)
+{
+	int			n = ranking->n;
+	bool	   *taken;
+	float8	   *max_sim;
+	float4	   *sims;
+	RecsRanking out;
+
+	if (model->algorithm->score_similar_items == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("diversity needs item similarity, which model \"%s\" (algorithm \"%s\") does not have",
+						model->name, model->algorithm->name)));
+	if (n == 0)
+		return;
+
+	taken = palloc0(sizeof(bool) * n);
+	max_sim = palloc0(sizeof(float8) * n);
+	out.n = 0;
+	out.items = palloc(sizeof(int32) * Min(k, n));
+	out.scores = palloc(sizeof(float4) * Min(k, n));
+	out.fallback = palloc(sizeof(bool) * Min(k, n));
+
+	while (out.n < Min(k, n))
+	{
+		int			best = -1;
+		double		best_value = 0.0;
+
+		for (int i = 0; i < n; i++)
+		{
+			double		relevance = 1.0 - (double) i / n;
+			double		value;
+
+			if (taken[i])
+				continue;
+			value = (1.0 - lambda) * relevance - lambda * max_sim[i];
+			if (best < 0 || value > best_value)
+			{
+				best = i;
+				best_value = value;
+			}
+		}
+		taken[best] = true;
+		out.items[out.n] = ranking->items[best];
+		out.scores[out.n] = ranking->scores[best];
+		out.fallback[out.n] = ranking->fallback[best];
+		out.n++;
+
+		/* the new entry's similarity to every entry still in the pool */
+		sims = RecsNewScores(model);
+		model->algorithm->score_similar_items(model, ranking->items[best], sims);
+		for (int i = 0; i < n; i++)
+		{
+			double		s = sims[ranking->items[i]];
+
+			if (!taken[i] && s > max_sim[i])
+				max_sim[i] = s;
+		}
+		pfree(sims);
+	}
+	*ranking = out;
+	pfree(taken);
+	pfree(max_sim);
+}

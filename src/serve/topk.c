@@ -19,7 +19,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
 #include "registry/registry.h"
@@ -111,8 +113,126 @@ ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
 	return n;
 }
 
+/* Mark the items of array (bigint[]) in mask, skipping ids the model does not know. */
+static void
+MarkIds(const RecsInteractions *data, ArrayType *array, bool *mask, bool value,
+		const char *what)
+{
+	Datum	   *ids;
+	bool	   *nulls;
+	int			n;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &ids, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		int32		j;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULLs", what)));
+		j = RecsItemIndex(data, DatumGetInt64(ids[i]));
+		if (j >= 0)
+			mask[j] = value;
+	}
+}
+
 /*
- * recs_topk(user_id bigint, k integer, model text, exclude_seen boolean)
+ * Exclude every item not matching filter: rows of the model's item features
+ * table (recs_set_item_features) whose to_jsonb() contains filter.  The
+ * caller is connected to SPI.
+ */
+static void
+ApplyFilter(const RecsLoadedModel *model, Jsonb *filter, bool *excluded)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(model->name)};
+	bool		isnull;
+	Oid			features;
+	char	   *id_column;
+	char	   *table;
+	bool	   *allowed;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(filter) || JB_ROOT_IS_SCALAR(filter))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("filter must be a JSON object of feature values"),
+				 errhint("For example {\"genre\": \"Comedy\"}.")));
+	if (SPI_execute_with_args("SELECT item_features::oid, item_features_id::text"
+							  " FROM recs.models WHERE name = $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read recs.models");
+	features = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+											  SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no item features to filter on", model->name),
+				 errhint("Name its item features table with recs_set_item_features().")));
+	id_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (get_rel_relkind(features) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the item features table of model \"%s\" no longer exists",
+						model->name)));
+	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(features)),
+									   get_rel_name(features));
+
+	/* every key must be a column of the features table */
+	it = JsonbIteratorInit(&filter->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		if (get_attnum(features, key) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("filter names column \"%s\", which %s does not have", key, table)));
+	}
+
+	argtypes[0] = JSONBOID;
+	args[0] = JsonbPGetDatum(filter);
+	if (SPI_execute_with_args(psprintf("SELECT DISTINCT %s::int8 FROM %s t WHERE to_jsonb(t) @> $1",
+									   quote_identifier(id_column), table),
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", table);
+
+	allowed = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		int32		j = isnull ? -1 : RecsItemIndex(model->data, DatumGetInt64(id));
+
+		if (j >= 0)
+			allowed[j] = true;
+	}
+	for (int32 j = 0; j < model->data->n_items; j++)
+		if (!allowed[j])
+			excluded[j] = true;
+	pfree(allowed);
+}
+
+/*
+ * recs_topk(user_id bigint, k integer, model text, exclude_seen boolean,
+ *			 exclude bigint[], candidates bigint[], filter jsonb,
+ *			 diversity real)
+ *
+ * Business rules (exclude, candidates, filter) shape the set of items
+ * before top-k selection, for the model's rows and the fallback alike, so
+ * k rows come back whenever k items qualify.  diversity > 0 re-ranks a
+ * larger pool by maximal marginal relevance (RecsDiversify).
  */
 Datum
 recs_topk(PG_FUNCTION_ARGS)
@@ -122,10 +242,13 @@ recs_topk(PG_FUNCTION_ARGS)
 	int			k;
 	char	   *name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	bool		exclude_seen = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	double		diversity = (PG_NARGS() > 7 && !PG_ARGISNULL(7)) ? PG_GETARG_FLOAT4(7) : 0.0;
 	RecsLoadedModel *model;
 	const RecsInteractions *data;
-	bool	   *excluded = NULL;
+	bool	   *excluded;
+	float4	   *scores = NULL;
 	int32		user;
+	int			pool;
 	RecsRanking ranking;
 	const char *source;
 	bool		spi_connected = false;
@@ -136,24 +259,42 @@ recs_topk(PG_FUNCTION_ARGS)
 				 errmsg("user_id and k must not be NULL")));
 	user_id = PG_GETARG_INT64(0);
 	k = CheckK(PG_GETARG_INT32(1));
+	if (isnan(diversity) || diversity < 0.0 || diversity > 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("diversity must be between 0 and 1, not %g", diversity)));
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* no SPI unless a new user's live interactions must be read */
+	/* no SPI unless a filter or a new user's live interactions need it */
 	model = RecsGetModel(name);
 	data = model->data;
 	user = RecsUserIndex(data, user_id);
-
 	source = model->algorithm->name;
+
+	excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+	{
+		/* candidates: rank only these */
+		memset(excluded, true, sizeof(bool) * data->n_items);
+		MarkIds(data, PG_GETARG_ARRAYTYPE_P(5), excluded, false, "candidates");
+	}
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		MarkIds(data, PG_GETARG_ARRAYTYPE_P(4), excluded, true, "exclude");
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+	{
+		SPI_connect();
+		spi_connected = true;
+		ApplyFilter(model, PG_GETARG_JSONB_P(6), excluded);
+	}
+
 	if (user >= 0)
 	{
+		scores = RecsNewScores(model);
+		model->algorithm->score_user(model, user, scores);
 		if (exclude_seen)
-		{
-			excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
 			for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
 				excluded[data->col_idx[p]] = true;
-		}
-		RecsRankForUser(model, user, k, excluded, &ranking);
 	}
 	else if (model->algorithm->score_history != NULL)
 	{
@@ -161,30 +302,31 @@ recs_topk(PG_FUNCTION_ARGS)
 		int32	   *items;
 		float4	   *values;
 		int			n;
-		float4	   *scores = NULL;
 
-		SPI_connect();
-		spi_connected = true;
+		if (!spi_connected)
+		{
+			SPI_connect();
+			spi_connected = true;
+		}
 		n = ReadLiveHistory(model, user_id, &items, &values);
-
 		if (n > 0)
 		{
 			scores = RecsNewScores(model);
 			model->algorithm->score_history(model, items, values, n, scores);
 			source = psprintf("%s_fold_in", model->algorithm->name);
 			if (exclude_seen)
-			{
-				excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
 				for (int i = 0; i < n; i++)
 					excluded[items[i]] = true;
-			}
 		}
-		RecsRankScores(model, scores, k, excluded, &ranking);
 	}
-	else
-		RecsRankForUser(model, -1, k, NULL, &ranking);
 
-	for (int i = 0; i < ranking.n; i++)
+	/* diversity re-ranks a pool several times larger than k */
+	pool = diversity > 0.0 ? Min(Max(4 * k, k + 50), RECS_MAX_K) : k;
+	RecsRankScores(model, scores, pool, excluded, &ranking);
+	if (diversity > 0.0)
+		RecsDiversify(model, &ranking, k, diversity);
+
+	for (int i = 0; i < Min(ranking.n, k); i++)
 		EmitRow(rsinfo, data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
 				ranking.fallback[i] ? FALLBACK_SOURCE : source);
 
