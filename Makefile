@@ -34,6 +34,7 @@ OBJS = \
 	src/registry/model_cache.o \
 	src/registry/source.o \
 	src/registry/train.o \
+	src/serve/explain.o \
 	src/serve/predict.o \
 	src/serve/recommend.o \
 	src/serve/topk.o \

@@ -146,3 +146,24 @@ RecsCheckParamKeys(Jsonb *params, const char *algorithm,
 				 errhint("Algorithm \"%s\" takes no parameters.", algorithm)));
 	}
 }
+
+/*
+ * Insert e into evidence[0..n-1], kept heaviest first and at most max long
+ * (a lighter entry than all of a full list is dropped; ties keep the
+ * earlier entry first); returns the new length.
+ */
+int
+RecsEvidenceAdd(RecsEvidence *evidence, int n, int max, const RecsEvidence *e)
+{
+	int			at;
+
+	for (at = Min(n, max); at > 0 && evidence[at - 1].weight < e->weight; at--)
+		if (at < max)
+			evidence[at] = evidence[at - 1];
+	if (at < max)
+	{
+		evidence[at] = *e;
+		n = Min(n + 1, max);
+	}
+	return n;
+}

@@ -21,6 +21,14 @@
 
 typedef struct RecsLoadedModel RecsLoadedModel;
 
+/* One reason a model recommends an item, for recs_explain. */
+typedef struct RecsEvidence
+{
+	const char *reason;
+	int64		evidence_item;	/* an item id, or -1 for none */
+	float8		weight;
+} RecsEvidence;
+
 /* A factor model's learned matrices, row-major, one row per user/item. */
 typedef struct RecsFactors
 {
@@ -79,6 +87,14 @@ typedef struct RecsAlgorithm
 	bool		(*predict) (const RecsLoadedModel *model, int32 user, int32 item,
 							float8 *rating);
 
+	/*
+	 * Optional: why the model scores item for user (indices), most weighty
+	 * first, at most max entries; returns how many.  Without it,
+	 * recs_explain uses item similarity to the user's items.
+	 */
+	int			(*explain) (const RecsLoadedModel *model, int32 user, int32 item,
+							RecsEvidence *evidence, int max);
+
 	/* Optional: the factor matrices of a factor model, for recs_export. */
 	bool		(*get_factors) (const RecsLoadedModel *model, RecsFactors *factors);
 } RecsAlgorithm;
@@ -103,6 +119,7 @@ struct RecsLoadedModel
 };
 
 extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok);
+extern int	RecsEvidenceAdd(RecsEvidence *evidence, int n, int max, const RecsEvidence *e);
 
 /* the algorithms (src/models/<name>.c) */
 extern const RecsAlgorithm RecsPopularAlgorithm;

@@ -187,6 +187,35 @@ UserKnnPredict(const RecsLoadedModel *model, int32 user, int32 item, float8 *rat
 	return true;
 }
 
+/*
+ * The user's neighbours who interacted with item, by sim(u, v) * r_vj: the
+ * terms of the score.
+ */
+static int
+UserKnnExplain(const RecsLoadedModel *model, int32 user, int32 item,
+			   RecsEvidence *evidence, int max)
+{
+	const UserKnnState *state = model->state;
+	const RecsNeighbours *nb = state->neighbours;
+	const RecsInteractions *data = model->data;
+	int			n = 0;
+
+	for (int64 q = nb->ptr[user]; q < nb->ptr[user + 1]; q++)
+	{
+		int32		v = nb->idx[q];
+		int64		p = RecsFindEntry(data, v, item);
+		RecsEvidence e;
+
+		if (p < 0)
+			continue;
+		e.reason = psprintf("similar user %lld interacted with it", (long long) data->user_ids[v]);
+		e.evidence_item = -1;
+		e.weight = nb->sim[q] * data->values[p];
+		n = RecsEvidenceAdd(evidence, n, max, &e);
+	}
+	return n;
+}
+
 const RecsAlgorithm RecsUserKnnAlgorithm = {
 	.name = "user_knn",
 	.check_params = UserKnnCheckParams,
@@ -195,4 +224,5 @@ const RecsAlgorithm RecsUserKnnAlgorithm = {
 	.score_user = UserKnnScoreUser,
 	.score_similar_items = NULL,
 	.predict = UserKnnPredict,
+	.explain = UserKnnExplain,
 };

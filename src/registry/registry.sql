@@ -372,3 +372,8 @@ CREATE FUNCTION recs_import(name text, user_factors regclass, item_factors regcl
 	RETURNS integer
 	AS 'MODULE_PATHNAME', 'recs_import' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION recs_import(text, regclass, regclass, boolean) IS 'store vectors trained elsewhere (tables with columns id, factors and, for items, optional bias) as a new version of a model of algorithm factors; returns the version';
+
+CREATE FUNCTION recs_explain(user_id bigint, item_id bigint, model text DEFAULT NULL)
+	RETURNS TABLE (reason text, evidence_item bigint, weight double precision)
+	AS 'MODULE_PATHNAME', 'recs_explain' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 5;
+COMMENT ON FUNCTION recs_explain(bigint, bigint, text) IS 'why a model recommends an item to a user: contributing neighbours, the user''s similar items, or popularity, heaviest first';
