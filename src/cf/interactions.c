@@ -132,6 +132,21 @@ RecsBuildInteractions(RecsTriple *triples, int64 n, bool with_times)
 }
 
 /*
+ * Free what RecsTransposeInteractions allocated (it shares the id arrays
+ * with the matrix it transposed).
+ */
+void
+RecsFreeTranspose(RecsInteractions *t)
+{
+	pfree(t->row_ptr);
+	pfree(t->col_idx);
+	pfree(t->values);
+	if (t->times)
+		pfree(t->times);
+	pfree(t);
+}
+
+/*
  * Transpose: rows become items, columns users (CSC of the original).  Row
  * indices stay ascending because we walk users in order.
  */

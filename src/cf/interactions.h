@@ -39,6 +39,7 @@ typedef struct RecsTriple
 extern RecsInteractions *RecsBuildInteractions(RecsTriple *triples, int64 n,
 											   bool with_times);
 extern RecsInteractions *RecsTransposeInteractions(const RecsInteractions *m);
+extern void RecsFreeTranspose(RecsInteractions *t);
 extern int32 RecsFindId(const int64 *ids, int32 n, int64 id);
 
 #define RecsUserIndex(m, id) RecsFindId((m)->user_ids, (m)->n_users, (id))

@@ -86,6 +86,42 @@ RecsParamNumber(Jsonb *params, const char *key, double *value)
 }
 
 /*
+ * params->key as an integer in [min, max], or default_value when absent or
+ * JSON null.
+ */
+int64
+RecsParamInt(Jsonb *params, const char *key, int64 default_value, int64 min, int64 max)
+{
+	double		value;
+
+	if (!RecsParamNumber(params, key, &value))
+		return default_value;
+	if (value != floor(value) || value < (double) min || value > (double) max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be an integer between " INT64_FORMAT
+						" and " INT64_FORMAT ", not %g", key, min, max, value)));
+	return (int64) value;
+}
+
+/*
+ * params->key as a count (an integer >= 1), or default_value when absent.
+ */
+int32
+RecsParamCount(Jsonb *params, const char *key, int32 default_value)
+{
+	double		value;
+
+	if (!RecsParamNumber(params, key, &value))
+		return default_value;
+	if (value < 1 || value > PG_INT32_MAX || value != floor(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be a positive integer, not %g", key, value)));
+	return (int32) value;
+}
+
+/*
  * params->key as a string; false when absent or JSON null.
  */
 bool

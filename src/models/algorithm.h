@@ -141,6 +141,9 @@ extern float4 *RecsItemPopularity(const RecsInteractions *data, Jsonb *params);
 /* params helpers: typed lookups with a clear 22023 on a wrong type */
 extern bool RecsParamNumber(Jsonb *params, const char *key, double *value);
 extern bool RecsParamString(Jsonb *params, const char *key, char **value);
+extern int64 RecsParamInt(Jsonb *params, const char *key, int64 default_value,
+						  int64 min, int64 max);
+extern int32 RecsParamCount(Jsonb *params, const char *key, int32 default_value);
 extern void RecsCheckParamKeys(Jsonb *params, const char *algorithm,
 							   const char *const *allowed);
 

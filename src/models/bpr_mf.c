@@ -96,21 +96,6 @@ typedef struct BprState
 	float	   *item_norms;		/* [n_items] |q_i|, for the cosine */
 } BprState;
 
-/* params->key as an integer in [min, max], or default_value when absent */
-static int64
-IntParam(Jsonb *params, const char *key, int64 default_value, int64 min, int64 max)
-{
-	double		value;
-
-	if (!RecsParamNumber(params, key, &value))
-		return default_value;
-	if (value != floor(value) || value < (double) min || value > (double) max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" must be an integer between " INT64_FORMAT
-						" and " INT64_FORMAT ", not %g", key, min, max, value)));
-	return (int64) value;
-}
 
 static BprParams
 ReadParams(Jsonb *params)
@@ -129,7 +114,7 @@ ReadParams(Jsonb *params)
 					 errmsg("parameter \"optimizer\" must be \"sgd\" or \"adam\", not \"%s\"",
 							optimizer)));
 	}
-	p.factors = (int) IntParam(params, "factors", 64, 1, 1024);
+	p.factors = (int) RecsParamInt(params, "factors", 64, 1, 1024);
 	p.learning_rate = p.adam ? 0.001 : 0.05;
 	if (RecsParamNumber(params, "learning_rate", &p.learning_rate) &&
 		p.learning_rate <= 0)
@@ -144,9 +129,9 @@ ReadParams(Jsonb *params)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"regularization\" must not be negative, not %g",
 						p.regularization)));
-	p.epochs = (int) IntParam(params, "epochs", 20, 1, 10000);
-	p.negatives = (int) IntParam(params, "negatives", 1, 1, 1000);
-	p.seed = IntParam(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);
+	p.epochs = (int) RecsParamInt(params, "epochs", 20, 1, 10000);
+	p.negatives = (int) RecsParamInt(params, "negatives", 1, 1, 1000);
+	p.seed = RecsParamInt(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);
 	return p;
 }
 
@@ -635,22 +620,6 @@ BprTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out)
 }
 
 static void *
-GetSection(RecsArtifactReader *in, const char *section, int64 expected, Size elem_size)
-{
-	int64		n;
-	void	   *result = RecsArtifactGet(in, section, &n, elem_size);
-
-	if (n != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model artifact is corrupted"),
-				 errdetail("Section \"%s\" holds %lld values where %lld were expected.",
-						   section, (long long) n, (long long) expected),
-				 errhint("Retrain the model with recs_train().")));
-	return result;
-}
-
-static void *
 BprLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 {
 	BprState   *state = palloc(sizeof(BprState));
@@ -658,10 +627,10 @@ BprLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 
 	state->params = ReadParams(params);
 	k = state->params.factors;
-	state->users = GetSection(in, "bpr.users", (int64) data->n_users * k, sizeof(float4));
-	state->items = GetSection(in, "bpr.items", (int64) data->n_items * k, sizeof(float4));
-	state->bias = GetSection(in, "bpr.bias", data->n_items, sizeof(float4));
-	pfree(GetSection(in, "bpr.train_loss", state->params.epochs, sizeof(float8)));
+	state->users = RecsArtifactGetExact(in, "bpr.users", (int64) data->n_users * k, sizeof(float4));
+	state->items = RecsArtifactGetExact(in, "bpr.items", (int64) data->n_items * k, sizeof(float4));
+	state->bias = RecsArtifactGetExact(in, "bpr.bias", data->n_items, sizeof(float4));
+	pfree(RecsArtifactGetExact(in, "bpr.train_loss", state->params.epochs, sizeof(float8)));
 
 	state->item_norms = palloc(sizeof(float) * Max(data->n_items, 1));
 	for (int32 j = 0; j < data->n_items; j++)

@@ -233,12 +233,7 @@ EaseTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out)
 
 	RecsArtifactPut(out, "ease.b", b, count, sizeof(float4));
 	pfree(b);
-	/* the transpose shares its id arrays with data */
-	pfree(by_item->row_ptr);
-	pfree(by_item->col_idx);
-	pfree(by_item->values);
-	if (by_item->times)
-		pfree(by_item->times);
+	RecsFreeTranspose(by_item);
 }
 
 static void *

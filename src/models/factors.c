@@ -67,12 +67,10 @@ FactorsLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 	int32	   *k = RecsArtifactGet(in, "factors.k", &n, sizeof(int32));
 
 	state->k = *k;
-	state->users = RecsArtifactGet(in, "factors.users", &n, sizeof(float4));
-	if (n != (int64) data->n_users * state->k)
-		elog(ERROR, "model artifact has %lld user factors for %d users", (long long) n, data->n_users);
-	state->items = RecsArtifactGet(in, "factors.items", &n, sizeof(float4));
-	if (n != (int64) data->n_items * state->k)
-		elog(ERROR, "model artifact has %lld item factors for %d items", (long long) n, data->n_items);
+	state->users = RecsArtifactGetExact(in, "factors.users", (int64) data->n_users * state->k,
+										sizeof(float4));
+	state->items = RecsArtifactGetExact(in, "factors.items", (int64) data->n_items * state->k,
+										sizeof(float4));
 	state->bias = RecsArtifactGet(in, "factors.bias", &n, sizeof(float4));
 	if (n == 0)
 		state->bias = NULL;

@@ -505,12 +505,7 @@ IalsTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out)
 	RecsArtifactPut(out, "ials.users", x, (int64) x_count, sizeof(float4));
 	RecsArtifactPut(out, "ials.items", y, (int64) y_count, sizeof(float4));
 
-	/* the transpose shares its id arrays with data */
-	pfree(by_item->row_ptr);
-	pfree(by_item->col_idx);
-	pfree(by_item->values);
-	if (by_item->times)
-		pfree(by_item->times);
+	RecsFreeTranspose(by_item);
 	pfree(x);
 	pfree(y);
 }

@@ -61,20 +61,6 @@ typedef struct ItemKnnState
 	int32	   *touched_list;	/* [n_items] */
 } ItemKnnState;
 
-/* params->key as an integer >= 1, or default_value when absent */
-static int32
-CountParam(Jsonb *params, const char *key, int32 default_value)
-{
-	double		value;
-
-	if (!RecsParamNumber(params, key, &value))
-		return default_value;
-	if (value < 1 || value > PG_INT32_MAX || value != floor(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" must be a positive integer, not %g", key, value)));
-	return (int32) value;
-}
 
 static RecsNeighbourOptions
 ReadParams(Jsonb *params)
@@ -95,8 +81,8 @@ ReadParams(Jsonb *params)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"shrinkage\" must not be negative, not %g", opt.shrinkage)));
-	opt.neighbours = CountParam(params, "neighbours", 50);
-	opt.min_overlap = CountParam(params, "min_overlap", 1);
+	opt.neighbours = RecsParamCount(params, "neighbours", 50);
+	opt.min_overlap = RecsParamCount(params, "min_overlap", 1);
 	return opt;
 }
 
@@ -115,13 +101,7 @@ ItemKnnTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *ou
 	RecsNeighbours *neighbours = RecsNearestRows(by_item, data, &opt);
 
 	RecsPutNeighbours(out, "item_knn", neighbours);
-
-	/* the transpose shares its id arrays with data */
-	pfree(by_item->row_ptr);
-	pfree(by_item->col_idx);
-	pfree(by_item->values);
-	if (by_item->times)
-		pfree(by_item->times);
+	RecsFreeTranspose(by_item);
 }
 
 static void *

@@ -177,20 +177,6 @@ typedef struct NcfState
 
 /* ---------- params ---------- */
 
-static int64
-IntParam(Jsonb *params, const char *key, int64 default_value, int64 min, int64 max)
-{
-	double		value;
-
-	if (!RecsParamNumber(params, key, &value))
-		return default_value;
-	if (value != floor(value) || value < (double) min || value > (double) max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" must be an integer between " INT64_FORMAT
-						" and " INT64_FORMAT ", not %g", key, min, max, value)));
-	return (int64) value;
-}
 
 static void
 BadLayers(const char *detail)
@@ -290,9 +276,9 @@ ReadParams(Jsonb *params)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("parameter \"loss\" must be \"bpr\" or \"logloss\", not \"%s\"", s)));
 	}
-	p.factors = (int) IntParam(params, "factors", 32, 1, 1024);
+	p.factors = (int) RecsParamInt(params, "factors", 32, 1, 1024);
 	ReadLayers(params, &p);
-	p.negatives = (int) IntParam(params, "negatives", p.logloss ? 4 : 1, 1, 1000);
+	p.negatives = (int) RecsParamInt(params, "negatives", p.logloss ? 4 : 1, 1, 1000);
 	p.learning_rate = 0.001;
 	if (RecsParamNumber(params, "learning_rate", &p.learning_rate) &&
 		p.learning_rate <= 0)
@@ -307,9 +293,9 @@ ReadParams(Jsonb *params)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"regularization\" must not be negative, not %g",
 						p.regularization)));
-	p.epochs = (int) IntParam(params, "epochs", 20, 1, 10000);
-	p.batch_size = (int) IntParam(params, "batch_size", 256, 1, 65536);
-	p.seed = IntParam(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);
+	p.epochs = (int) RecsParamInt(params, "epochs", 20, 1, 10000);
+	p.batch_size = (int) RecsParamInt(params, "batch_size", 256, 1, 65536);
+	p.seed = RecsParamInt(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);
 	p.pretrain_gmf = NULL;
 	p.pretrain_mlp = NULL;
 	(void) RecsParamString(params, "pretrain_gmf", &p.pretrain_gmf);
@@ -910,22 +896,6 @@ NcfTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out)
 	MemoryContextDelete(context);
 }
 
-static float *
-GetSection(RecsArtifactReader *in, const char *section, int64 expected, Size elem_size)
-{
-	int64		n;
-	void	   *result = RecsArtifactGet(in, section, &n, elem_size);
-
-	if (n != expected)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model artifact is corrupted"),
-				 errdetail("Section \"%s\" holds %lld values where %lld were expected.",
-						   section, (long long) n, (long long) expected),
-				 errhint("Retrain the model with recs_train().")));
-	return result;
-}
-
 static void *
 NcfLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 {
@@ -934,23 +904,23 @@ NcfLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 
 	state->params = ReadParams(params);
 	NetShape(net, &state->params, data->n_users, data->n_items);
-	net->gmf_users = GetSection(in, "ncf.gmf_users", (int64) net->n_users * net->gmf,
+	net->gmf_users = RecsArtifactGetExact(in, "ncf.gmf_users", (int64) net->n_users * net->gmf,
 								sizeof(float4));
-	net->gmf_items = GetSection(in, "ncf.gmf_items", (int64) net->n_items * net->gmf,
+	net->gmf_items = RecsArtifactGetExact(in, "ncf.gmf_items", (int64) net->n_items * net->gmf,
 								sizeof(float4));
-	net->mlp_users = GetSection(in, "ncf.mlp_users", (int64) net->n_users * net->half,
+	net->mlp_users = RecsArtifactGetExact(in, "ncf.mlp_users", (int64) net->n_users * net->half,
 								sizeof(float4));
-	net->mlp_items = GetSection(in, "ncf.mlp_items", (int64) net->n_items * net->half,
+	net->mlp_items = RecsArtifactGetExact(in, "ncf.mlp_items", (int64) net->n_items * net->half,
 								sizeof(float4));
 	for (int l = 1; l <= net->n_dense; l++)
 	{
-		net->w[l] = GetSection(in, psprintf("ncf.w%d", l),
+		net->w[l] = RecsArtifactGetExact(in, psprintf("ncf.w%d", l),
 							   (int64) net->width[l] * net->width[l - 1], sizeof(float4));
-		net->b[l] = GetSection(in, psprintf("ncf.b%d", l), net->width[l], sizeof(float4));
+		net->b[l] = RecsArtifactGetExact(in, psprintf("ncf.b%d", l), net->width[l], sizeof(float4));
 	}
-	net->h = GetSection(in, "ncf.h", net->pred_in, sizeof(float4));
-	net->h0 = GetSection(in, "ncf.h0", 1, sizeof(float4));
-	pfree(GetSection(in, "ncf.train_loss", state->params.epochs, sizeof(float8)));
+	net->h = RecsArtifactGetExact(in, "ncf.h", net->pred_in, sizeof(float4));
+	net->h0 = RecsArtifactGetExact(in, "ncf.h0", 1, sizeof(float4));
+	pfree(RecsArtifactGetExact(in, "ncf.train_loss", state->params.epochs, sizeof(float8)));
 
 	if (net->gmf > 0)
 	{

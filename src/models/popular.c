@@ -111,16 +111,7 @@ PopularTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *ou
 static void *
 PopularLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 {
-	int64		n;
-	float4	   *scores = RecsArtifactGet(in, "popular.scores", &n, sizeof(float4));
-
-	if (n != data->n_items)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("model artifact is corrupted"),
-				 errdetail("It holds %lld popularity scores for %d items.",
-						   (long long) n, data->n_items)));
-	return scores;
+	return RecsArtifactGetExact(in, "popular.scores", data->n_items, sizeof(float4));
 }
 
 static void

@@ -58,20 +58,6 @@ typedef struct UserKnnState
 	float8	   *user_means;		/* [n_users] over all of each user's items */
 } UserKnnState;
 
-/* params->key as an integer >= 1, or default_value when absent */
-static int32
-CountParam(Jsonb *params, const char *key, int32 default_value)
-{
-	double		value;
-
-	if (!RecsParamNumber(params, key, &value))
-		return default_value;
-	if (value < 1 || value > PG_INT32_MAX || value != floor(value))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"%s\" must be a positive integer, not %g", key, value)));
-	return (int32) value;
-}
 
 static RecsNeighbourOptions
 ReadParams(Jsonb *params)
@@ -95,8 +81,8 @@ ReadParams(Jsonb *params)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"significance\" must not be negative, not %g",
 						opt.significance)));
-	opt.neighbours = CountParam(params, "neighbours", 50);
-	opt.min_overlap = CountParam(params, "min_overlap",
+	opt.neighbours = RecsParamCount(params, "neighbours", 50);
+	opt.min_overlap = RecsParamCount(params, "min_overlap",
 								 opt.method == RECS_SIM_PEARSON ? 2 : 1);
 	return opt;
 }
@@ -116,13 +102,7 @@ UserKnnTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *ou
 	RecsNeighbours *neighbours = RecsNearestRows(data, by_item, &opt);
 
 	RecsPutNeighbours(out, "user_knn", neighbours);
-
-	/* the transpose shares its id arrays with data */
-	pfree(by_item->row_ptr);
-	pfree(by_item->col_idx);
-	pfree(by_item->values);
-	if (by_item->times)
-		pfree(by_item->times);
+	RecsFreeTranspose(by_item);
 }
 
 static void *

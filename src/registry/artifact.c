@@ -150,3 +150,19 @@ RecsArtifactGet(RecsArtifactReader *r, const char *section, int64 *count,
 		*count = h.count;
 	return result;
 }
+
+/*
+ * RecsArtifactGet of a section that must hold exactly expected elements.
+ */
+void *
+RecsArtifactGetExact(RecsArtifactReader *r, const char *section, int64 expected,
+					 Size elem_size)
+{
+	int64		n;
+	void	   *result = RecsArtifactGet(r, section, &n, elem_size);
+
+	if (n != expected)
+		CorruptArtifact(psprintf("Section \"%s\" holds %lld values where %lld were expected.",
+								 section, (long long) n, (long long) expected));
+	return result;
+}

@@ -37,6 +37,8 @@ extern bytea *RecsArtifactFinish(RecsArtifactWriter *w);
 extern void RecsArtifactOpen(RecsArtifactReader *r, bytea *artifact);
 extern void *RecsArtifactGet(RecsArtifactReader *r, const char *section,
 							 int64 *count, Size elem_size);
+extern void *RecsArtifactGetExact(RecsArtifactReader *r, const char *section,
+								  int64 expected, Size elem_size);
 
 #define RecsArtifactPutScalar(w, section, value) \
 	RecsArtifactPut((w), (section), &(value), 1, sizeof(value))

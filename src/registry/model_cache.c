@@ -98,7 +98,6 @@ RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm, Jsonb *params)
 	RecsArtifactReader reader;
 	int64		n_users;
 	int64		n_items;
-	int64		n;
 	int64		n_times;
 
 	RecsArtifactOpen(&reader, artifact);
@@ -106,22 +105,19 @@ RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm, Jsonb *params)
 	data->item_ids = RecsArtifactGet(&reader, "item_ids", &n_items, sizeof(int64));
 	data->n_users = (int32) n_users;
 	data->n_items = (int32) n_items;
-	data->row_ptr = RecsArtifactGet(&reader, "row_ptr", &n, sizeof(int64));
-	if (n != n_users + 1)
-		elog(ERROR, "model artifact has %lld row pointers for %lld users",
-			 (long long) n, (long long) n_users);
+	data->row_ptr = RecsArtifactGetExact(&reader, "row_ptr", n_users + 1, sizeof(int64));
 	data->col_idx = RecsArtifactGet(&reader, "col_idx", &data->nnz, sizeof(int32));
-	data->values = RecsArtifactGet(&reader, "values", &n, sizeof(float4));
+	data->values = RecsArtifactGetExact(&reader, "values", data->nnz, sizeof(float4));
 	data->times = RecsArtifactGet(&reader, "times", &n_times, sizeof(float8));
 	if (n_times == 0)
 	{
 		pfree(data->times);
 		data->times = NULL;
 	}
-	model->popularity = RecsArtifactGet(&reader, "popularity", &n, sizeof(float4));
-	if (n != n_items)
-		elog(ERROR, "model artifact has %lld popularity scores for %lld items",
-			 (long long) n, (long long) n_items);
+	else if (n_times != data->nnz)
+		elog(ERROR, "model artifact has %lld interaction times for %lld interactions",
+			 (long long) n_times, (long long) data->nnz);
+	model->popularity = RecsArtifactGetExact(&reader, "popularity", n_items, sizeof(float4));
 
 	model->algorithm = algorithm;
 	model->params = params;
