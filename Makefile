@@ -13,11 +13,14 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 MODULE_big = recs
 OBJS = \
 	src/recs.o \
+	src/cache/cache.o \
+	src/cache/redis.o \
 	src/cf/interactions.o \
 	src/cf/similarity.o \
 	src/eval/evaluate.o \
 	src/eval/metrics.o \
 	src/eval/tune.o \
+	src/experiments/experiment_stats.o \
 	src/models/algorithm.o \
 	src/models/bpr_mf.o \
 	src/models/ease.o \
@@ -43,7 +46,8 @@ OBJS = \
 	src/types/embedding_agg.o \
 	src/types/embedding_cast.o \
 	src/types/embedding_kernels.o \
-	src/types/embedding_ops.o
+	src/types/embedding_ops.o \
+	src/worker/worker.o
 
 # The install script is assembled from one piece per subsystem, kept next to
 # the C code it declares.  Order matters: later pieces use earlier objects.
@@ -54,7 +58,12 @@ SQL_PARTS = \
 	src/cf/cf.sql \
 	src/eval/metrics.sql \
 	src/eval/evaluate.sql \
-	src/eval/tune.sql
+	src/eval/tune.sql \
+	src/experiments/experiments.sql \
+	src/experiments/report.sql \
+	src/experiments/monitoring.sql \
+	src/cache/cache.sql \
+	src/worker/worker.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # One pg_regress file per feature in sql/, expected output in expected/.
@@ -74,10 +83,17 @@ ifeq ($(BLAS_LIBS),)
 $(error pkg-config cannot find $(BLAS_PKG); install libopenblas-dev or set BLAS_PKG)
 endif
 
-PG_CPPFLAGS = -I$(srcdir)/src $(shell $(PKG_CONFIG) --cflags $(BLAS_PKG))
+# hiredis: the Redis client of the cache (src/cache/).
+HIREDIS_PKG ?= hiredis
+HIREDIS_LIBS := $(shell $(PKG_CONFIG) --libs $(HIREDIS_PKG) 2>/dev/null)
+ifeq ($(HIREDIS_LIBS),)
+$(error pkg-config cannot find $(HIREDIS_PKG); install libhiredis-dev or set HIREDIS_PKG)
+endif
+
+PG_CPPFLAGS = -I$(srcdir)/src $(shell $(PKG_CONFIG) --cflags $(BLAS_PKG) $(HIREDIS_PKG))
 # -Wextra minus unused-parameter, which PostgreSQL's own headers trigger.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
-SHLIB_LINK = $(BLAS_LIBS) -lm
+SHLIB_LINK = $(BLAS_LIBS) $(HIREDIS_LIBS) -lm
 
 # The distance kernels are plain loops; these flags let the compiler reorder
 # float additions so it can vectorise the reductions.  No -march: faster

@@ -10,11 +10,14 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "cache/cache.h"
 #include "models/training.h"
 #include "registry/registry.h"
 #include "types/embedding_kernels.h"
+#include "worker/worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -26,6 +29,12 @@ _PG_init(void)
 	RecsKernelsInit();
 	RecsTrainingInit();
 	RecsRegistryInit();
+	RecsCacheInit();
+	RecsWorkerInit();
+
+	/* the background worker exists only when loaded at server start */
+	if (process_shared_preload_libraries_in_progress)
+		RecsWorkerRegister();
 
 	/* Every recs.* setting is defined above; reject misspelt ones. */
 	MarkGUCPrefixReserved("recs");
