@@ -2,6 +2,7 @@
 #
 #   make && make install        build and install into the server pg_config names
 #   make installcheck           pg_regress suite against a running server
+#   make fdw-installcheck       fdw/'s suite (needs a MongoDB server in RECS_TEST_MONGO_URI)
 #   make prove_installcheck     TAP tests (they start their own clusters)
 #   make test                   everything above on a throw-away cluster (scripts/test)
 #   make bench                  benchmarks (bench/run)
@@ -114,6 +115,28 @@ include $(PGXS)
 .PHONY: prove_installcheck
 prove_installcheck:
 	$(prove_installcheck)
+
+# fdw/ holds a second extension, recs_mongo_fdw (the MongoDB foreign data
+# wrapper), with its own PGXS Makefile: `make` and `make install` build and
+# install it too.  Its pg_regress suite needs a MongoDB server, so it is not
+# part of `make installcheck`: `make fdw-installcheck` runs it against
+# RECS_TEST_MONGO_URI (scripts/test starts test/mongo/server.py for it).
+FDW_DIR = $(srcdir)/fdw
+.PHONY: fdw-all fdw-install fdw-uninstall fdw-clean fdw-installcheck
+all: fdw-all
+install: fdw-install
+uninstall: fdw-uninstall
+clean: fdw-clean
+fdw-all:
+	$(MAKE) -C $(FDW_DIR) PG_CONFIG=$(PG_CONFIG) all
+fdw-install:
+	$(MAKE) -C $(FDW_DIR) PG_CONFIG=$(PG_CONFIG) install
+fdw-uninstall:
+	$(MAKE) -C $(FDW_DIR) PG_CONFIG=$(PG_CONFIG) uninstall
+fdw-clean:
+	$(MAKE) -C $(FDW_DIR) PG_CONFIG=$(PG_CONFIG) clean
+fdw-installcheck:
+	$(MAKE) -C $(FDW_DIR) PG_CONFIG=$(PG_CONFIG) installcheck
 
 src/types/embedding_kernels.o: CFLAGS += $(KERNEL_FLAGS)
 src/types/embedding_kernels.bc: BITCODE_CFLAGS += $(KERNEL_FLAGS)

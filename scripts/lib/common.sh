@@ -12,6 +12,10 @@
 #   recs_start_redis       start a throw-away redis-server, export
 #                          RECS_TEST_REDIS_URL
 #   recs_stop_redis        stop it and delete its directory
+#   recs_start_mongo       start the MongoDB wire-protocol test server
+#                          (test/mongo/server.py), export RECS_TEST_MONGO_URI
+#                          and RECS_TEST_MONGO_PORT
+#   recs_stop_mongo        stop it and delete its directory
 #   recs_mktemp_dir VAR NAME   a temporary directory removed at exit
 #
 # Every service started here is stopped by an EXIT trap, so a script that
@@ -50,13 +54,21 @@ RECS_DEB_PACKAGES=(
 	libipc-run-perl
 	python3-mockupdb
 	python3-mongomock
+	python3-pymongo
 )
 
 # State of the services this shell started (empty when not running).
 RECS_PG_DIR=""
 RECS_REDIS_DIR=""
 RECS_REDIS_PID=""
+RECS_MONGO_DIR=""
+RECS_MONGO_PID=""
 RECS_TMP_DIRS=()
+
+# The test server needs Debian's Python modules (python3-mockupdb,
+# python3-mongomock, python3-pymongo): use Debian's interpreter, not
+# whichever python3 comes first in PATH.
+RECS_PYTHON=/usr/bin/python3
 
 recs_log() {
 	printf '==> %s\n' "$*"
@@ -290,6 +302,68 @@ recs_stop_redis() {
 	recs_log "redis stopped"
 }
 
+# Start the MongoDB wire-protocol test server (test/mongo/server.py) on a
+# free port of 127.0.0.1 and export RECS_TEST_MONGO_URI and
+# RECS_TEST_MONGO_PORT.  It writes a ready file once it listens, and logs
+# every command it receives to $RECS_MONGO_DIR/commands.log.
+recs_start_mongo() {
+	local dir port attempt i
+
+	[ -z "$RECS_MONGO_DIR" ] || recs_die "recs_start_mongo: the test server is already running in $RECS_MONGO_DIR"
+	dir=$(mktemp -d /tmp/recs-mongo.XXXXXX)
+	RECS_MONGO_DIR=$dir
+
+	for attempt in 1 2 3; do
+		port=$(recs_free_port)
+		rm -f "$dir/ready"
+		"$RECS_PYTHON" "$RECS_ROOT/test/mongo/server.py" --port "$port" \
+			--ready-file "$dir/ready" --log "$dir/commands.log" \
+			>"$dir/server.log" 2>&1 &
+		RECS_MONGO_PID=$!
+		for ((i = 0; i < 100; i++)); do
+			if [ -s "$dir/ready" ]; then
+				export RECS_TEST_MONGO_URI="mongodb://127.0.0.1:$port/"
+				export RECS_TEST_MONGO_PORT=$port
+				recs_log "MongoDB test server at $RECS_TEST_MONGO_URI (pid $RECS_MONGO_PID, log $dir/server.log)"
+				return 0
+			fi
+			if ! recs__alive "$RECS_MONGO_PID"; then
+				break # it exited, most likely because the port was taken
+			fi
+			sleep 0.1
+		done
+		recs_log "MongoDB test server did not start on port $port (attempt $attempt); log:"
+		tail -n 20 "$dir/server.log" >&2 || true
+		recs__kill_mongo
+	done
+	recs_die "could not start the MongoDB test server (test/mongo/server.py)"
+}
+
+# Stop the test server whose pid we recorded, waiting for it to exit.
+recs__kill_mongo() {
+	local pid=$RECS_MONGO_PID i
+	RECS_MONGO_PID=""
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		recs__alive "$pid" || break
+		sleep 0.1
+	done
+	if recs__alive "$pid"; then
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+recs_stop_mongo() {
+	[ -n "$RECS_MONGO_DIR" ] || return 0
+	recs__kill_mongo
+	rm -rf "$RECS_MONGO_DIR"
+	RECS_MONGO_DIR=""
+	unset RECS_TEST_MONGO_URI RECS_TEST_MONGO_PORT
+	recs_log "MongoDB test server stopped"
+}
+
 # Stop any PostgreSQL server still running from a data directory under DIR
 # (the TAP framework's nodes, should prove die without tearing them down).
 # Each is stopped through its own postmaster.pid, with pg_ctl.
@@ -312,6 +386,7 @@ recs__cleanup() {
 		tail -n 40 "$RECS_PG_DIR/postgresql.log" >&2
 	fi
 	recs_stop_redis
+	recs_stop_mongo
 	recs_stop_pg
 	for dir in "${RECS_TMP_DIRS[@]}"; do
 		recs__stop_clusters_in "$dir"
