@@ -122,6 +122,36 @@ RecsParamCount(Jsonb *params, const char *key, int32 default_value)
 }
 
 /*
+ * params->key as a number > 0, or default_value when absent.
+ */
+double
+RecsParamPositive(Jsonb *params, const char *key, double default_value)
+{
+	double		value = default_value;
+
+	if (RecsParamNumber(params, key, &value) && value <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be positive, not %g", key, value)));
+	return value;
+}
+
+/*
+ * params->key as a number >= 0, or default_value when absent.
+ */
+double
+RecsParamNonNegative(Jsonb *params, const char *key, double default_value)
+{
+	double		value = default_value;
+
+	if (RecsParamNumber(params, key, &value) && value < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must not be negative, not %g", key, value)));
+	return value;
+}
+
+/*
  * params->key as a string; false when absent or JSON null.
  */
 bool

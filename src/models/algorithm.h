@@ -143,6 +143,8 @@ extern bool RecsParamNumber(Jsonb *params, const char *key, double *value);
 extern bool RecsParamString(Jsonb *params, const char *key, char **value);
 extern int64 RecsParamInt(Jsonb *params, const char *key, int64 default_value,
 						  int64 min, int64 max);
+extern double RecsParamPositive(Jsonb *params, const char *key, double default_value);
+extern double RecsParamNonNegative(Jsonb *params, const char *key, double default_value);
 extern int32 RecsParamCount(Jsonb *params, const char *key, int32 default_value);
 extern void RecsCheckParamKeys(Jsonb *params, const char *algorithm,
 							   const char *const *allowed);

@@ -115,20 +115,8 @@ ReadParams(Jsonb *params)
 							optimizer)));
 	}
 	p.factors = (int) RecsParamInt(params, "factors", 64, 1, 1024);
-	p.learning_rate = p.adam ? 0.001 : 0.05;
-	if (RecsParamNumber(params, "learning_rate", &p.learning_rate) &&
-		p.learning_rate <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"learning_rate\" must be positive, not %g",
-						p.learning_rate)));
-	p.regularization = 0.0025;
-	if (RecsParamNumber(params, "regularization", &p.regularization) &&
-		p.regularization < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"regularization\" must not be negative, not %g",
-						p.regularization)));
+	p.learning_rate = RecsParamPositive(params, "learning_rate", p.adam ? 0.001 : 0.05);
+	p.regularization = RecsParamNonNegative(params, "regularization", 0.0025);
 	p.epochs = (int) RecsParamInt(params, "epochs", 20, 1, 10000);
 	p.negatives = (int) RecsParamInt(params, "negatives", 1, 1, 1000);
 	p.seed = RecsParamInt(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);

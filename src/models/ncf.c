@@ -279,20 +279,8 @@ ReadParams(Jsonb *params)
 	p.factors = (int) RecsParamInt(params, "factors", 32, 1, 1024);
 	ReadLayers(params, &p);
 	p.negatives = (int) RecsParamInt(params, "negatives", p.logloss ? 4 : 1, 1, 1000);
-	p.learning_rate = 0.001;
-	if (RecsParamNumber(params, "learning_rate", &p.learning_rate) &&
-		p.learning_rate <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"learning_rate\" must be positive, not %g",
-						p.learning_rate)));
-	p.regularization = 0.0;
-	if (RecsParamNumber(params, "regularization", &p.regularization) &&
-		p.regularization < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"regularization\" must not be negative, not %g",
-						p.regularization)));
+	p.learning_rate = RecsParamPositive(params, "learning_rate", 0.001);
+	p.regularization = RecsParamNonNegative(params, "regularization", 0.0);
 	p.epochs = (int) RecsParamInt(params, "epochs", 20, 1, 10000);
 	p.batch_size = (int) RecsParamInt(params, "batch_size", 256, 1, 65536);
 	p.seed = RecsParamInt(params, "seed", 42, PG_INT32_MIN, PG_INT32_MAX);
