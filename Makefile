@@ -24,8 +24,10 @@ OBJS = \
 	src/experiments/experiment_stats.o \
 	src/models/algorithm.o \
 	src/models/bpr_mf.o \
+	src/models/content.o \
 	src/models/ease.o \
 	src/models/factors.o \
+	src/models/hybrid.o \
 	src/models/ials.o \
 	src/models/item_knn.o \
 	src/models/ncf.o \

@@ -189,3 +189,64 @@ RecsTransposeInteractions(const RecsInteractions *m)
 	pfree(fill);
 	return t;
 }
+
+/*
+ * Add the ids in ids[0..n-1] (any order, repeats allowed) to m's items, as
+ * items without interactions: a model's catalogue can hold items nobody has
+ * used yet, which content similarity and exploration can still reach.
+ * Existing item indices shift to keep item_ids ascending; the matrix is
+ * changed in place, its arrays reallocated in m's memory context.
+ */
+void
+RecsAddItems(RecsInteractions *m, const int64 *ids, int64 n)
+{
+	MemoryContext old = MemoryContextSwitchTo(GetMemoryChunkContext(m->item_ids));
+	int64	   *extra = HugeAlloc(Max(n, 1), sizeof(int64));
+	int64		n_extra = 0;
+	int64	   *merged;
+	int32	   *new_index;
+	int64		a = 0,
+				b = 0;
+	int32		total = 0;
+
+	for (int64 i = 0; i < n; i++)
+		if (RecsFindId(m->item_ids, m->n_items, ids[i]) < 0)
+			extra[n_extra++] = ids[i];
+	if (n_extra == 0)
+	{
+		pfree(extra);
+		MemoryContextSwitchTo(old);
+		return;
+	}
+	sort_ids(extra, n_extra);
+
+	merged = HugeAlloc(m->n_items + n_extra, sizeof(int64));
+	new_index = HugeAlloc(Max(m->n_items, 1), sizeof(int32));
+	while (a < m->n_items || b < n_extra)
+	{
+		if (b < n_extra && total > 0 && merged[total - 1] == extra[b])
+		{
+			b++;				/* a repeated new id */
+			continue;
+		}
+		if (b >= n_extra || (a < m->n_items && m->item_ids[a] < extra[b]))
+		{
+			new_index[a] = total;
+			merged[total++] = m->item_ids[a++];
+		}
+		else
+			merged[total++] = extra[b++];
+		if (total == PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many items: at most %d", PG_INT32_MAX - 1)));
+	}
+	for (int64 p = 0; p < m->nnz; p++)
+		m->col_idx[p] = new_index[m->col_idx[p]];
+	pfree(m->item_ids);
+	m->item_ids = merged;
+	m->n_items = total;
+	pfree(new_index);
+	pfree(extra);
+	MemoryContextSwitchTo(old);
+}

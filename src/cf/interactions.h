@@ -25,6 +25,8 @@ typedef struct RecsInteractions
 	int32	   *col_idx;		/* [nnz] item index */
 	float4	   *values;			/* [nnz] summed weight (1.0 per implicit event) */
 	float8	   *times;			/* [nnz] latest event time (epoch s), or NULL */
+	bool		catalogue;		/* items include a catalogue beyond the
+								 * interactions (not stored in artifacts) */
 } RecsInteractions;
 
 /* One source row, before aggregation into the matrix. */
@@ -38,6 +40,7 @@ typedef struct RecsTriple
 
 extern RecsInteractions *RecsBuildInteractions(RecsTriple *triples, int64 n,
 											   bool with_times);
+extern void RecsAddItems(RecsInteractions *m, const int64 *ids, int64 n);
 extern RecsInteractions *RecsTransposeInteractions(const RecsInteractions *m);
 extern void RecsFreeTranspose(RecsInteractions *t);
 extern int32 RecsFindId(const int64 *ids, int32 n, int64 id);

@@ -435,6 +435,12 @@ EvaluateSplit(const RecsInteractions *full, EvalSplit *split,
 	}
 	train = RecsBuildInteractions(triples, n_train, full->times != NULL);
 	pfree(triples);
+	/* a model with a catalogue knows every item, even the held-out ones */
+	if (full->catalogue)
+	{
+		RecsAddItems(train, full->item_ids, full->n_items);
+		train->catalogue = true;
+	}
 	test = TestMatrix(full, split);
 	pfree(split->test);
 

@@ -26,6 +26,8 @@ static const RecsAlgorithm *const algorithms[] = {
 	&RecsEaseAlgorithm,
 	&RecsItemKnnAlgorithm,
 	&RecsUserKnnAlgorithm,
+	&RecsContentAlgorithm,
+	&RecsHybridAlgorithm,
 };
 
 const RecsAlgorithm *
@@ -170,11 +172,147 @@ RecsParamString(Jsonb *params, const char *key, char **value)
 }
 
 /*
- * params must be an object whose keys all appear in allowed (NULL-ended).
+ * params->key as a jsonb object of its own, or NULL when absent or JSON
+ * null.
+ */
+Jsonb *
+RecsParamObject(Jsonb *params, const char *key)
+{
+	JsonbValue *v = FindParam(params, key);
+
+	if (v == NULL || v->type == jbvNull)
+		return NULL;
+	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"%s\" must be a JSON object", key)));
+	return JsonbValueToJsonb(v);
+}
+
+/*
+ * Keys every model understands, whatever its algorithm: how serving treats
+ * users and items the model knows little about (serve/topk.c).
+ */
+static const char *const common_params[] = {
+	"fallback",					/* popularity params of the cold-start fallback */
+	"cold_start",				/* the chain of steps for users the model lacks */
+	"exploration",				/* a slot for fresh items every N positions */
+	"context_boost",			/* weight of recs_topk's context re-ranking */
+	NULL
+};
+
+static void CheckKeys(Jsonb *params, const char *algorithm,
+					  const char *const *allowed, bool allow_common);
+
+static bool
+IsCommonParam(const char *key)
+{
+	for (const char *const *c = common_params; *c != NULL; c++)
+		if (strcmp(*c, key) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Check the common keys (common_params); recs_create_model calls this for
+ * every algorithm after the algorithm's own check_params.
  */
 void
-RecsCheckParamKeys(Jsonb *params, const char *algorithm,
-				   const char *const *allowed)
+RecsCheckCommonParams(Jsonb *params, bool has_time)
+{
+	Jsonb	   *fallback = RecsParamObject(params, "fallback");
+	Jsonb	   *exploration = RecsParamObject(params, "exploration");
+	JsonbValue *chain = FindParam(params, "cold_start");
+
+	if (fallback != NULL)
+		RecsPopularAlgorithm.check_params(fallback, true, has_time);
+	if (exploration != NULL)
+	{
+		static const char *const keys[] = {"every", "max_interactions", NULL};
+
+		CheckKeys(exploration, "exploration", keys, false);
+		if (RecsParamInt(exploration, "every", 0, 2, RECS_MAX_EXPLORATION_EVERY) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("parameter \"exploration\" needs \"every\""),
+					 errhint("For example {\"every\": 10} puts a fresh item at positions 10, 20, ...")));
+		(void) RecsParamInt(exploration, "max_interactions", 0, 0, PG_INT32_MAX);
+	}
+	(void) RecsParamNonNegative(params, "context_boost", 0.0);
+	if (chain != NULL && chain->type != jbvNull)
+		(void) RecsColdStartChain(params);
+}
+
+/*
+ * The cold-start chain of params: which steps recs_topk tries, in order,
+ * for a user the model was not trained on.  "popular" always ends it, so
+ * the result is never empty; it may be listed only last.
+ */
+int
+RecsColdStartChain(Jsonb *params)
+{
+	JsonbValue *chain = FindParam(params, "cold_start");
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			steps = 0;
+	bool		popular_seen = false;
+
+	if (chain == NULL || chain->type == jbvNull)
+		return RECS_COLD_FOLD_IN | RECS_COLD_USER_FEATURES | RECS_COLD_POPULAR;
+	if (chain->type != jbvBinary || !JsonContainerIsArray(chain->val.binary.data))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"cold_start\" must be an array of steps"),
+				 errhint("For example [\"fold_in\", \"user_features\", \"popular\"].")));
+	it = JsonbIteratorInit(chain->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *step;
+		int			flag;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (v.type != jbvString)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("steps of \"cold_start\" must be strings")));
+		step = pnstrdup(v.val.string.val, v.val.string.len);
+		if (strcmp(step, "fold_in") == 0)
+			flag = RECS_COLD_FOLD_IN;
+		else if (strcmp(step, "user_features") == 0)
+			flag = RECS_COLD_USER_FEATURES;
+		else if (strcmp(step, "popular") == 0)
+			flag = RECS_COLD_POPULAR;
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown cold-start step \"%s\"", step),
+					 errhint("Steps are \"fold_in\", \"user_features\" and \"popular\".")));
+		if (popular_seen)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cold-start step \"popular\" must come last"),
+					 errdetail("Popularity always answers, so no step after it would run.")));
+		if (steps & flag)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cold-start step \"%s\" is listed twice", step)));
+		if (flag == RECS_COLD_POPULAR)
+			popular_seen = true;
+		steps |= flag;
+	}
+	/* popularity ends every chain */
+	return steps | RECS_COLD_POPULAR;
+}
+
+/*
+ * params must be an object whose keys all appear in allowed (NULL-ended),
+ * or, when allow_common, among the keys every model understands.
+ */
+static void
+CheckKeys(Jsonb *params, const char *algorithm, const char *const *allowed,
+		  bool allow_common)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -198,7 +336,7 @@ RecsCheckParamKeys(Jsonb *params, const char *algorithm,
 		for (const char *const *a = allowed; *a != NULL; a++)
 			if (strcmp(*a, key) == 0)
 				found = true;
-		if (found)
+		if (found || (allow_common && IsCommonParam(key)))
 			continue;
 
 		initStringInfo(&names);
@@ -232,4 +370,14 @@ RecsEvidenceAdd(RecsEvidence *evidence, int n, int max, const RecsEvidence *e)
 		n = Min(n + 1, max);
 	}
 	return n;
+}
+
+/*
+ * params (a model's) must be an object whose keys all appear in allowed
+ * (NULL-ended) or among the keys every model understands.
+ */
+void
+RecsCheckParamKeys(Jsonb *params, const char *algorithm, const char *const *allowed)
+{
+	CheckKeys(params, algorithm, allowed, true);
 }

@@ -97,6 +97,25 @@ typedef struct RecsAlgorithm
 
 	/* Optional: the factor matrices of a factor model, for recs_export. */
 	bool		(*get_factors) (const RecsLoadedModel *model, RecsFactors *factors);
+
+	/*
+	 * Optional: ranking scores for a user with no interactions at all (not
+	 * in the model, nothing in the source), from what else is known about
+	 * them, such as demographics in a user features table.  The caller is
+	 * connected to SPI.  Returns false when there is nothing to go on; the
+	 * cold-start chain then falls back to popularity.  *source names what
+	 * produced the scores (for recs_topk's source column).
+	 */
+	bool		(*score_cold_user) (const RecsLoadedModel *model, int64 user_id,
+									float4 *scores, const char **source);
+
+	/*
+	 * Optional: name what produced each of n ranked items for user (an
+	 * index, or -1 for a user scored through score_history), e.g. the
+	 * members of a hybrid.  sources[i] left NULL keeps the default.
+	 */
+	void		(*row_sources) (const RecsLoadedModel *model, int32 user,
+								const int32 *items, int n, const char **sources);
 } RecsAlgorithm;
 
 /* A model version loaded into a backend. */
@@ -129,6 +148,8 @@ extern const RecsAlgorithm RecsIalsAlgorithm;
 extern const RecsAlgorithm RecsEaseAlgorithm;
 extern const RecsAlgorithm RecsItemKnnAlgorithm;
 extern const RecsAlgorithm RecsUserKnnAlgorithm;
+extern const RecsAlgorithm RecsContentAlgorithm;
+extern const RecsAlgorithm RecsHybridAlgorithm;
 
 extern const RecsAlgorithm RecsFactorsAlgorithm;
 extern void RecsFactorsWrite(RecsArtifactWriter *out, int32 k, int32 n_users,
@@ -148,5 +169,16 @@ extern double RecsParamNonNegative(Jsonb *params, const char *key, double defaul
 extern int32 RecsParamCount(Jsonb *params, const char *key, int32 default_value);
 extern void RecsCheckParamKeys(Jsonb *params, const char *algorithm,
 							   const char *const *allowed);
+extern void RecsCheckCommonParams(Jsonb *params, bool has_time);
+
+/* steps of the cold-start chain (RecsColdStartChain), tried in this order */
+#define RECS_COLD_FOLD_IN		0x01	/* the user's live interactions */
+#define RECS_COLD_USER_FEATURES	0x02	/* score_cold_user */
+#define RECS_COLD_POPULAR		0x04	/* always last */
+extern int	RecsColdStartChain(Jsonb *params);
+
+/* exploration puts a fresh item at every N-th position, N at most this */
+#define RECS_MAX_EXPLORATION_EVERY 1000
+extern Jsonb *RecsParamObject(Jsonb *params, const char *key);
 
 #endif							/* RECS_ALGORITHM_H */

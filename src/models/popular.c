@@ -10,6 +10,9 @@
  *                half_life_days between its latest interaction and the
  *                newest interaction in the data (not now(), so that
  *                training is reproducible).
+ *   "window_days": optional; count only interactions within window_days of
+ *                the newest one in the data ("what is popular lately");
+ *                needs a time column.
  *
  * Every trained model also carries these counts as its cold-start
  * fallback; for "popular" the fallback and the model are the same scores.
@@ -20,18 +23,19 @@
 
 #include "models/algorithm.h"
 
-static const char *const popular_params[] = {"weighting", "half_life_days", NULL};
+static const char *const popular_params[] = {"weighting", "half_life_days", "window_days", NULL};
 
 typedef struct PopularParams
 {
 	bool		by_weight;
 	double		half_life_days; /* 0: no decay */
+	double		window_days;	/* 0: all of the data */
 } PopularParams;
 
 static PopularParams
 ReadParams(Jsonb *params)
 {
-	PopularParams p = {false, 0.0};
+	PopularParams p = {false, 0.0, 0.0};
 	char	   *weighting;
 
 	if (RecsParamString(params, "weighting", &weighting))
@@ -49,6 +53,7 @@ ReadParams(Jsonb *params)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("parameter \"half_life_days\" must be positive")));
+	p.window_days = RecsParamPositive(params, "window_days", 0.0);
 	return p;
 }
 
@@ -59,10 +64,11 @@ PopularCheckParams(Jsonb *params, bool has_weight, bool has_time)
 
 	RecsCheckParamKeys(params, "popular", popular_params);
 	p = ReadParams(params);
-	if (p.half_life_days > 0 && !has_time)
+	if ((p.half_life_days > 0 || p.window_days > 0) && !has_time)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parameter \"half_life_days\" needs a time column"),
+				 errmsg("parameter \"%s\" needs a time column",
+						p.half_life_days > 0 ? "half_life_days" : "window_days"),
 				 errhint("Pass time_column to recs_create_model.")));
 }
 
@@ -79,16 +85,22 @@ RecsItemPopularity(const RecsInteractions *data, Jsonb *params)
 	float8		newest = 0.0;
 	float8		decay_per_second = 0.0;
 
-	if (p.half_life_days > 0 && data->times != NULL)
+	if ((p.half_life_days > 0 || p.window_days > 0) && data->times != NULL)
 	{
+		newest = -INFINITY;
 		for (int64 i = 0; i < data->nnz; i++)
 			newest = Max(newest, data->times[i]);
-		decay_per_second = log(2.0) / (p.half_life_days * 86400.0);
+		if (p.half_life_days > 0)
+			decay_per_second = log(2.0) / (p.half_life_days * 86400.0);
 	}
 
 	for (int64 i = 0; i < data->nnz; i++)
 	{
 		float8		w = p.by_weight ? data->values[i] : 1.0;
+
+		if (p.window_days > 0 && data->times != NULL &&
+			newest - data->times[i] > p.window_days * 86400.0)
+			continue;
 
 		if (decay_per_second > 0)
 			w *= exp(-decay_per_second * (newest - data->times[i]));

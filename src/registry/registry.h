@@ -24,6 +24,8 @@ typedef struct RecsModelSpec
 	char	   *weight_column;	/* NULL: implicit feedback */
 	char	   *time_column;	/* NULL: no time */
 	Jsonb	   *params;
+	Oid			item_features;	/* the item catalogue, or InvalidOid */
+	char	   *item_features_id;	/* its id column */
 } RecsModelSpec;
 
 /* The largest k recs_topk and friends accept. */

@@ -126,6 +126,23 @@ BEGIN
 							 weight_column, time_column, params)
 	VALUES (name, algorithm, source, source::text, user_column, item_column,
 			weight_column, time_column, coalesce(params, '{}'));
+	-- A content model's item table is its catalogue (items nobody has used
+	-- yet included) and what recs_topk's filter matches; a hybrid inherits
+	-- the catalogue of its first member (by name) that has one.
+	IF algorithm = 'content' THEN
+		UPDATE recs.models m
+		SET item_features = (params->>'item_table')::regclass,
+			item_features_id = coalesce(params->>'item_id', 'item_id')
+		WHERE m.name = recs_create_model.name;
+	ELSIF algorithm = 'hybrid' THEN
+		UPDATE recs.models m
+		SET item_features = c.item_features, item_features_id = c.item_features_id
+		FROM (SELECT mm.item_features, mm.item_features_id FROM recs.models mm
+			  WHERE mm.name IN (SELECT jsonb_object_keys(params->'members'))
+				AND mm.item_features IS NOT NULL
+			  ORDER BY mm.name LIMIT 1) c
+		WHERE m.name = recs_create_model.name;
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION recs_create_model(text, text, regclass, name, name, name, name, jsonb) IS 'define a model: an algorithm with params over a table, view or foreign table of interactions';

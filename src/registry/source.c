@@ -157,6 +157,46 @@ TimeExpression(Oid relid, const char *column)
 }
 
 /*
+ * Add the items of the model's item features table (its catalogue) that
+ * have no interactions, so that content similarity and exploration can
+ * reach items nobody has used yet.  The caller is connected to SPI.
+ */
+static void
+AddCatalogue(const RecsModelSpec *spec, RecsInteractions *data)
+{
+	char	   *table;
+	int64	   *ids;
+	int64		n = 0;
+
+	if (get_rel_relkind(spec->item_features) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the item features table of model \"%s\" no longer exists",
+						spec->name),
+				 errhint("Name another one with recs_set_item_features().")));
+	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(spec->item_features)),
+									   get_rel_name(spec->item_features));
+	if (SPI_execute(psprintf("SELECT DISTINCT %s::int8 FROM %s WHERE %s IS NOT NULL",
+							 quote_identifier(spec->item_features_id), table,
+							 quote_identifier(spec->item_features_id)),
+					true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", table);
+
+	ids = palloc_extended(mul_size(Max(SPI_processed, 1), sizeof(int64)), MCXT_ALLOC_HUGE);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+
+		ids[n++] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	RecsAddItems(data, ids, n);
+	data->catalogue = true;
+	pfree(ids);
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/*
  * Read the source into a matrix allocated in target (the caller is
  * connected to SPI, whose context dies at SPI_finish).  The caller has
  * checked the source.
@@ -252,5 +292,8 @@ RecsReadSource(const RecsModelSpec *spec, MemoryContext target,
 	result = RecsBuildInteractions(triples, n, with_times);
 	pfree(triples);
 	MemoryContextSwitchTo(old);
+
+	if (OidIsValid(spec->item_features))
+		AddCatalogue(spec, result);
 	return result;
 }

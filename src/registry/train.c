@@ -97,10 +97,12 @@ RecsLookupModelSpec(const char *name, bool for_update, MemoryContext target)
 
 	if (SPI_execute_with_args(for_update ?
 							  "SELECT algorithm, source::oid, source_name, user_column::text,"
-							  " item_column::text, weight_column::text, time_column::text, params"
+							  " item_column::text, weight_column::text, time_column::text, params,"
+							  " item_features::oid, item_features_id::text"
 							  " FROM recs.models WHERE name = $1 FOR UPDATE" :
 							  "SELECT algorithm, source::oid, source_name, user_column::text,"
-							  " item_column::text, weight_column::text, time_column::text, params"
+							  " item_column::text, weight_column::text, time_column::text, params,"
+							  " item_features::oid, item_features_id::text"
 							  " FROM recs.models WHERE name = $1",
 							  1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read recs.models");
@@ -123,6 +125,10 @@ RecsLookupModelSpec(const char *name, bool for_update, MemoryContext target)
 	spec->weight_column = GetText(tuple, desc, 6);
 	spec->time_column = GetText(tuple, desc, 7);
 	spec->params = DatumGetJsonbPCopy(SPI_getbinval(tuple, desc, 8, &isnull));
+	spec->item_features = DatumGetObjectId(SPI_getbinval(tuple, desc, 9, &isnull));
+	if (isnull)
+		spec->item_features = InvalidOid;
+	spec->item_features_id = GetText(tuple, desc, 10);
 	MemoryContextSwitchTo(old);
 	return spec;
 }
@@ -162,7 +168,8 @@ RecsTrainArtifact(const RecsAlgorithm *algorithm, const RecsInteractions *data,
 	RecsArtifactBegin(&writer);
 	/* a popular model's fallback is the model itself */
 	RecsWriteArtifactCommon(&writer, data,
-							algorithm == &RecsPopularAlgorithm ? params : NULL);
+							algorithm == &RecsPopularAlgorithm ? params :
+							RecsParamObject(params, "fallback"));
 	algorithm->train(data, params, &writer);
 	return RecsArtifactFinish(&writer);
 }
@@ -305,5 +312,6 @@ recs_check_params(PG_FUNCTION_ARGS)
 	const RecsAlgorithm *algorithm = RecsFindAlgorithm(name, false);
 
 	algorithm->check_params(params, PG_GETARG_BOOL(2), PG_GETARG_BOOL(3));
+	RecsCheckCommonParams(params, PG_GETARG_BOOL(3));
 	PG_RETURN_VOID();
 }
