@@ -43,6 +43,8 @@ OBJS = \
 	src/serve/explain.o \
 	src/serve/predict.o \
 	src/serve/recommend.o \
+	src/serve/rules.o \
+	src/serve/serve.o \
 	src/serve/topk.o \
 	src/serve/topk_heap.o \
 	src/types/embedding.o \
@@ -65,6 +67,7 @@ SQL_PARTS = \
 	src/experiments/experiments.sql \
 	src/experiments/report.sql \
 	src/experiments/monitoring.sql \
+	src/serve/online.sql \
 	src/cache/cache.sql \
 	src/worker/worker.sql
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

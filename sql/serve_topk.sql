@@ -21,8 +21,10 @@ SELECT * FROM recs_topk(1, 1, 'serve_pop');
 -- a user who has seen everything gets nothing rather than seen items
 INSERT INTO clicks SELECT 7, i, 1, '2024-03-12' FROM unnest(ARRAY[10, 20, 30, 40, 50]) i;
 SELECT recs_train('serve_pop') AS version;
--- only the first version is active, and user 7 is unknown to it
+-- only the first version is active, and user 7 is unknown to it: the
+-- fallback, without the items user 7 has used since (all five)
 SELECT count(*), min(source) FROM recs_topk(7, 10, 'serve_pop');
+SELECT count(*), min(source) FROM recs_topk(7, 10, 'serve_pop', exclude_seen => false);
 SELECT recs_create_model('serve_pop2', 'popular', 'clicks');
 SELECT recs_train('serve_pop2');
 SELECT count(*) FROM recs_topk(7, 10, 'serve_pop2');

@@ -34,7 +34,7 @@
 
 #include "cache/cache.h"
 #include "registry/registry.h"
-#include "serve/recommend.h"
+#include "serve/serve.h"
 
 PG_FUNCTION_INFO_V1(recs_cache_stats);
 PG_FUNCTION_INFO_V1(recs_precompute);
@@ -50,7 +50,6 @@ int			recs_cache_breaker_seconds = 30;
 #define RECS_CACHE_MAX_SOURCES 16
 /* SETs per pipeline when warming */
 #define RECS_WARM_BATCH 256
-#define FALLBACK_SOURCE "popular_fallback"
 
 void
 RecsCacheInit(void)
@@ -464,7 +463,8 @@ recs_precompute(PG_FUNCTION_ARGS)
 	for (int32 i = 0; i < n_users; i++)
 	{
 		int32		u = users[i];
-		bool	   *excluded;
+		RecsServeOptions defaults = {0};
+		RecsServeInfo info;
 		RecsRanking ranking;
 		int64	   *item_ids;
 		float4	   *scores;
@@ -474,11 +474,8 @@ recs_precompute(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		oldcxt = MemoryContextSwitchTo(user_cxt);
 
-		/* exactly what recs_topk computes for a known user */
-		excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
-		for (int64 p = data->row_ptr[u]; p < data->row_ptr[u + 1]; p++)
-			excluded[data->col_idx[p]] = true;
-		RecsRankForUser(model, u, k, excluded, &ranking);
+		/* exactly what recs_topk computes with the default options */
+		RecsServeList(model, data->user_ids[u], k, &defaults, &ranking, &info);
 
 		item_ids = palloc(sizeof(int64) * Max(ranking.n, 1));
 		scores = palloc(sizeof(float4) * Max(ranking.n, 1));
@@ -487,7 +484,7 @@ recs_precompute(PG_FUNCTION_ARGS)
 		{
 			item_ids[r] = data->item_ids[ranking.items[r]];
 			scores[r] = ranking.scores[r];
-			sources[r] = ranking.fallback[r] ? FALLBACK_SOURCE : model->algorithm->name;
+			sources[r] = ranking.sources[r];
 		}
 
 		args[0] = CStringGetTextDatum(model->name);

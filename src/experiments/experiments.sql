@@ -198,6 +198,68 @@ END
 $$;
 COMMENT ON FUNCTION recs.assign(text, bigint) IS 'internal: a user''s variant in an experiment (forced or by bucket), with the variant''s model';
 
+-- recs_topk(..., experiment => name): which variant serves the user, and
+-- whether the exposure is recorded (not once the experiment is stopped:
+-- then everyone gets the winner, else the baseline)
+CREATE FUNCTION recs.experiment_route(experiment text, user_id bigint,
+									  OUT variant text, OUT model text,
+									  OUT model_version integer, OUT forced boolean,
+									  OUT record boolean)
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	x recs.experiments;
+	a record;
+BEGIN
+	SELECT * INTO x FROM recs.experiments e WHERE e.name = experiment;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'experiment "%" does not exist', experiment
+			USING ERRCODE = 'undefined_object';
+	END IF;
+	IF x.status = 'stopped' THEN
+		variant := coalesce(x.winner, recs.baseline_variant(x.name));
+		SELECT v.model INTO model FROM recs.experiment_variants v
+		WHERE v.experiment = x.name AND v.variant = experiment_route.variant;
+		forced := false;
+		record := false;
+		RETURN;
+	END IF;
+	a := recs.assign(experiment, user_id);
+	variant := a.variant;
+	model := a.model;
+	model_version := a.model_version;
+	forced := a.forced;
+	record := true;
+END
+$$;
+COMMENT ON FUNCTION recs.experiment_route(text, bigint) IS 'internal: the variant and model recs_topk serves a user in an experiment, and whether to record the exposure';
+
+-- record what recs_topk(..., experiment => name) served; a read-only
+-- transaction (a hot standby) serves and warns instead, and counts it
+CREATE FUNCTION recs.record_exposure(experiment text, variant text, model text,
+									 model_version integer, user_id bigint, forced boolean,
+									 items bigint[], scores real[], fallback_rows integer)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF current_setting('transaction_read_only')::boolean THEN
+		RAISE WARNING 'exposure of experiment "%" not recorded: the transaction is read-only', experiment
+			USING DETAIL = format('user %s, variant %s, items %s; %s unrecorded in this session',
+								  user_id, variant, items, recs.note_unrecorded_exposure()),
+				  HINT = 'Serve experiments from the primary, or replay these log lines into recs.exposures.';
+		RETURN;
+	END IF;
+	INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, forced,
+								items, scores, fallback_rows)
+	VALUES (experiment, variant, model, model_version, user_id, forced,
+			items, scores, fallback_rows);
+END
+$$;
+COMMENT ON FUNCTION recs.record_exposure(text, text, text, integer, bigint, boolean, bigint[], real[], integer) IS 'internal: record an exposure served by recs_topk through an experiment (warn instead when read-only)';
+
 -- the variant lifts and p-values are measured against
 CREATE FUNCTION recs.baseline_variant(experiment text)
 	RETURNS text

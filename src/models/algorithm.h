@@ -14,6 +14,7 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "cf/interactions.h"
@@ -134,6 +135,9 @@ struct RecsLoadedModel
 	char	   *user_column;
 	char	   *item_column;
 	char	   *weight_column;	/* NULL: implicit */
+	bool		online;			/* online updates on (recs.user_updates) */
+	TimestampTz trained_at;		/* when this version was trained */
+	int32	   *item_users;		/* users per item, computed on first need */
 	MemoryContext context;		/* holds all of the above */
 };
 

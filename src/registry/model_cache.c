@@ -247,7 +247,8 @@ RecsGetModel(const char *name)
 	char	   *weight_column;
 	bytea	   *raw;
 	const RecsAlgorithm *algorithm;
-
+	bool		online;
+	TimestampTz trained_at;
 	ModelRow	row;
 
 	if (model_cache == NULL)
@@ -279,7 +280,8 @@ RecsGetModel(const char *name)
 
 		active_version_plan = KeepPlan(
 			"SELECT m.name, v.id, v.version, m.algorithm, v.params, m.source::oid,"
-			" m.user_column::text, m.item_column::text, m.weight_column::text"
+			" m.user_column::text, m.item_column::text, m.weight_column::text,"
+			" m.online, v.trained_at"
 			" FROM recs.models m"
 			" LEFT JOIN recs.model_versions v"
 			"   ON v.model = m.name AND v.version = m.active_version"
@@ -331,6 +333,8 @@ RecsGetModel(const char *name)
 	weight_column = SPI_getvalue(tuple, desc, 9);
 	if (weight_column)
 		weight_column = pstrdup(weight_column);
+	online = DatumGetBool(SPI_getbinval(tuple, desc, 10, &isnull));
+	trained_at = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 11, &isnull));
 
 	if (artifact_plan == NULL)
 	{
@@ -358,6 +362,8 @@ RecsGetModel(const char *name)
 	model->weight_column = weight_column;
 	model->version = version;
 	model->version_id = version_id;
+	model->online = online;
+	model->trained_at = trained_at;
 	model->context = context;
 	MemoryContextSwitchTo(old);
 

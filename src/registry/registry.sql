@@ -17,6 +17,7 @@ CREATE TABLE recs.models (
 	retain_versions integer CHECK (retain_versions >= 1),
 	item_features regclass,
 	item_features_id name,
+	online boolean NOT NULL DEFAULT false,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	created_by name NOT NULL DEFAULT current_user
 );
@@ -338,10 +339,11 @@ COMMENT ON FUNCTION recs_models() IS 'every model and its versions, with validat
 CREATE FUNCTION recs_topk(user_id bigint, k integer DEFAULT 10, model text DEFAULT NULL,
 						  exclude_seen boolean DEFAULT true, exclude bigint[] DEFAULT NULL,
 						  candidates bigint[] DEFAULT NULL, filter jsonb DEFAULT NULL,
-						  diversity real DEFAULT 0)
+						  diversity real DEFAULT 0, context jsonb DEFAULT NULL,
+						  experiment text DEFAULT NULL)
 	RETURNS TABLE (item_id bigint, score double precision, rank integer, source text)
-	AS 'MODULE_PATHNAME', 'recs_topk' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 10;
-COMMENT ON FUNCTION recs_topk(bigint, integer, text, boolean, bigint[], bigint[], jsonb, real) IS 'top-k recommendations for a user from a model (NULL: the default model), optionally excluding items, ranking only candidates, keeping items whose features match filter, and diversified (0..1, maximal marginal relevance); source names what produced each row';
+	AS 'MODULE_PATHNAME', 'recs_topk' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION recs_topk(bigint, integer, text, boolean, bigint[], bigint[], jsonb, real, jsonb, text) IS 'top-k recommendations for a user from a model (NULL: the default model), optionally excluding items, ranking only candidates, keeping items whose features match filter, diversified (0..1, maximal marginal relevance), re-ranked by context, or served through an experiment (which records the exposure); source names what produced each row.  VOLATILE: it may record exposures and write the cache';
 
 CREATE FUNCTION recs_set_item_features(name text, features regclass, id_column name DEFAULT 'item_id')
 	RETURNS void

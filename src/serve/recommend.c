@@ -50,6 +50,7 @@ RecsRankScores(const RecsLoadedModel *model, const float4 *scores, int k,
 	ranking->items = palloc(sizeof(int32) * k);
 	ranking->scores = palloc(sizeof(float4) * k);
 	ranking->fallback = palloc(sizeof(bool) * k);
+	ranking->sources = NULL;
 
 	if (scores != NULL)
 	{
@@ -141,6 +142,7 @@ RecsDiversify(const RecsLoadedModel *model, RecsRanking *ranking, int k, double 
 	out.items = palloc(sizeof(int32) * Min(k, n));
 	out.scores = palloc(sizeof(float4) * Min(k, n));
 	out.fallback = palloc(sizeof(bool) * Min(k, n));
+	out.sources = ranking->sources ? palloc(sizeof(const char *) * Min(k, n)) : NULL;
 
 	while (out.n < Min(k, n))
 	{
@@ -165,6 +167,8 @@ RecsDiversify(const RecsLoadedModel *model, RecsRanking *ranking, int k, double 
 		out.items[out.n] = ranking->items[best];
 		out.scores[out.n] = ranking->scores[best];
 		out.fallback[out.n] = ranking->fallback[best];
+		if (out.sources)
+			out.sources[out.n] = ranking->sources[best];
 		out.n++;
 
 		/* the new entry's similarity to every entry still in the pool */

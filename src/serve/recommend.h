@@ -16,6 +16,7 @@ typedef struct RecsRanking
 	int32	   *items;			/* item indices into model->data, best first */
 	float4	   *scores;
 	bool	   *fallback;		/* true: from the popularity fallback */
+	const char **sources;		/* what produced each row (serve.c), or NULL */
 } RecsRanking;
 
 extern float4 *RecsNewScores(const RecsLoadedModel *model);

@@ -2,12 +2,9 @@
  * topk.c
  *		recs_topk and recs_similar_items: serve recommendations.
  *
- * Ranking itself is in recommend.c; this file checks arguments, finds the
- * model (registry/model_cache.c) and returns rows.  The source column says
- * what produced each row: the model's algorithm; "<algorithm>_fold_in" for
- * a user the model was not trained on but who has interactions in the
- * source now (algorithms with score_history); "popular_fallback" for a user
- * with nothing to go on and for rows that fill up a short list.
+ * The list is computed by serve.c (RecsServeList); this file checks
+ * arguments, finds the model (registry/model_cache.c), goes through the
+ * Redis cache (cache/cache.c) and experiments, and returns rows.
  *
  * Reading a new user's interactions is one query on the model's source per
  * call: an index on the source's user column keeps it cheap.
@@ -24,14 +21,13 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "cache/cache.h"
 #include "registry/registry.h"
-#include "serve/recommend.h"
+#include "serve/serve.h"
 #include "serve/topk_heap.h"
 
 PG_FUNCTION_INFO_V1(recs_topk);
 PG_FUNCTION_INFO_V1(recs_similar_items);
-
-#define FALLBACK_SOURCE "popular_fallback"
 
 static int
 CheckK(int32 k)
@@ -62,177 +58,94 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
- * The live interactions of user_id in the model's source, as item indices
- * of the model (items it does not know are skipped) and weights, one entry
- * per item with repeated rows summed, as training sums them; returns how
- * many.  The caller is connected to SPI.
+ * Serve through an experiment: the user's variant decides the model (a
+ * model argument as well is an error), rows are tagged "<variant>:<source>"
+ * and the exposure is recorded (recs.record_exposure).  The caller is
+ * connected to SPI.
  */
-static int
-ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
-				float4 **values)
+typedef struct ExperimentRoute
 {
-	char	   *query;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(user_id)};
-	int			n = 0;
+	char	   *variant;
+	char	   *model;
+	Datum		model_version;
+	bool		model_version_null;
+	bool		forced;
+	bool		record;
+} ExperimentRoute;
 
-	query = psprintf("SELECT %s::int8, %s FROM %s WHERE %s = $1 AND %s IS NOT NULL ORDER BY 1",
-					 quote_identifier(model->item_column),
-					 model->weight_column ?
-					 psprintf("%s::float8", quote_identifier(model->weight_column)) :
-					 "1::float8",
-					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(model->source)),
-												get_rel_name(model->source)),
-					 quote_identifier(model->user_column),
-					 quote_identifier(model->item_column));
-	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the interactions of user %lld", (long long) user_id);
-
-	*items = palloc(sizeof(int32) * Max(SPI_processed, 1));
-	*values = palloc(sizeof(float4) * Max(SPI_processed, 1));
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		bool		isnull;
-		int64		item_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[r],
-														  SPI_tuptable->tupdesc, 1, &isnull));
-		Datum		weight = SPI_getbinval(SPI_tuptable->vals[r],
-										   SPI_tuptable->tupdesc, 2, &isnull);
-		int32		j = RecsItemIndex(model->data, item_id);
-
-		if (j < 0 || isnull)
-			continue;
-		if (n > 0 && (*items)[n - 1] == j)
-		{
-			(*values)[n - 1] += (float4) DatumGetFloat8(weight);
-			continue;
-		}
-		(*items)[n] = j;
-		(*values)[n] = (float4) DatumGetFloat8(weight);
-		n++;
-	}
-	return n;
-}
-
-/* Mark the items of array (bigint[]) in mask, skipping ids the model does not know. */
 static void
-MarkIds(const RecsInteractions *data, ArrayType *array, bool *mask, bool value,
-		const char *what)
+RouteExperiment(const char *experiment, int64 user_id, ExperimentRoute *route)
 {
-	Datum	   *ids;
-	bool	   *nulls;
-	int			n;
-
-	if (ARR_NDIM(array) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a one-dimensional array", what)));
-	deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &ids, &nulls, &n);
-	for (int i = 0; i < n; i++)
-	{
-		int32		j;
-
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain NULLs", what)));
-		j = RecsItemIndex(data, DatumGetInt64(ids[i]));
-		if (j >= 0)
-			mask[j] = value;
-	}
-}
-
-/*
- * Exclude every item not matching filter: rows of the model's item features
- * table (recs_set_item_features) whose to_jsonb() contains filter.  The
- * caller is connected to SPI.
- */
-static void
-ApplyFilter(const RecsLoadedModel *model, Jsonb *filter, bool *excluded)
-{
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1] = {CStringGetTextDatum(model->name)};
+	Oid			argtypes[2] = {TEXTOID, INT8OID};
+	Datum		args[2] = {CStringGetTextDatum(experiment), Int64GetDatum(user_id)};
+	HeapTuple	tuple;
+	TupleDesc	desc;
 	bool		isnull;
-	Oid			features;
-	char	   *id_column;
-	char	   *table;
-	bool	   *allowed;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
 
-	if (!JB_ROOT_IS_OBJECT(filter) || JB_ROOT_IS_SCALAR(filter))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("filter must be a JSON object of feature values"),
-				 errhint("For example {\"genre\": \"Comedy\"}.")));
-	if (SPI_execute_with_args("SELECT item_features::oid, item_features_id::text"
-							  " FROM recs.models WHERE name = $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+	if (SPI_execute_with_args("SELECT variant, model, model_version, forced, record"
+							  " FROM recs.experiment_route($1, $2)",
+							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
-		elog(ERROR, "could not read recs.models");
-	features = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
-	if (isnull)
+		elog(ERROR, "could not route user %lld in experiment \"%s\"",
+			 (long long) user_id, experiment);
+	tuple = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	route->variant = SPI_getvalue(tuple, desc, 1);
+	route->model = SPI_getvalue(tuple, desc, 2);
+	if (route->variant == NULL || route->model == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("model \"%s\" has no item features to filter on", model->name),
-				 errhint("Name its item features table with recs_set_item_features().")));
-	id_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	if (get_rel_relkind(features) == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("the item features table of model \"%s\" no longer exists",
-						model->name)));
-	table = quote_qualified_identifier(get_namespace_name(get_rel_namespace(features)),
-									   get_rel_name(features));
+				 errmsg("experiment \"%s\" has no variant for user %lld",
+						experiment, (long long) user_id)));
+	route->model_version = SPI_getbinval(tuple, desc, 3, &route->model_version_null);
+	route->forced = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
+	route->record = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
+}
 
-	/* every key must be a column of the features table */
-	it = JsonbIteratorInit(&filter->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+static void
+RecordExposure(const char *experiment, const ExperimentRoute *route, int64 user_id,
+			   const RecsLoadedModel *model, const RecsRanking *ranking)
+{
+	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, BOOLOID,
+	INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID};
+	Datum		args[9];
+	char		nulls[9] = "         ";
+	Datum	   *ids = palloc(sizeof(Datum) * Max(ranking->n, 1));
+	Datum	   *scores = palloc(sizeof(Datum) * Max(ranking->n, 1));
+	int			fallback_rows = 0;
+
+	for (int i = 0; i < ranking->n; i++)
 	{
-		char	   *key;
-
-		if (tok != WJB_KEY)
-			continue;
-		key = pnstrdup(v.val.string.val, v.val.string.len);
-		if (get_attnum(features, key) == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("filter names column \"%s\", which %s does not have", key, table)));
+		ids[i] = Int64GetDatum(model->data->item_ids[ranking->items[i]]);
+		scores[i] = Float4GetDatum(ranking->scores[i]);
+		fallback_rows += ranking->fallback[i];
 	}
-
-	argtypes[0] = JSONBOID;
-	args[0] = JsonbPGetDatum(filter);
-	if (SPI_execute_with_args(psprintf("SELECT DISTINCT %s::int8 FROM %s t WHERE to_jsonb(t) @> $1",
-									   quote_identifier(id_column), table),
-							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read %s", table);
-
-	allowed = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
-	for (uint64 r = 0; r < SPI_processed; r++)
-	{
-		Datum		id = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
-		int32		j = isnull ? -1 : RecsItemIndex(model->data, DatumGetInt64(id));
-
-		if (j >= 0)
-			allowed[j] = true;
-	}
-	for (int32 j = 0; j < model->data->n_items; j++)
-		if (!allowed[j])
-			excluded[j] = true;
-	pfree(allowed);
+	args[0] = CStringGetTextDatum(experiment);
+	args[1] = CStringGetTextDatum(route->variant);
+	args[2] = CStringGetTextDatum(route->model);
+	args[3] = route->model_version;
+	nulls[3] = route->model_version_null ? 'n' : ' ';
+	args[4] = Int64GetDatum(user_id);
+	args[5] = BoolGetDatum(route->forced);
+	args[6] = PointerGetDatum(construct_array(ids, ranking->n, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[7] = PointerGetDatum(construct_array(scores, ranking->n, FLOAT4OID, sizeof(float4),
+											  true, TYPALIGN_INT));
+	args[8] = Int32GetDatum(fallback_rows);
+	if (SPI_execute_with_args("SELECT recs.record_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+							  9, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not record an exposure of experiment \"%s\"", experiment);
 }
 
 /*
  * recs_topk(user_id bigint, k integer, model text, exclude_seen boolean,
  *			 exclude bigint[], candidates bigint[], filter jsonb,
- *			 diversity real)
+ *			 diversity real, context jsonb, experiment text)
  *
- * Business rules (exclude, candidates, filter) shape the set of items
- * before top-k selection, for the model's rows and the fallback alike, so
- * k rows come back whenever k items qualify.  diversity > 0 re-ranks a
- * larger pool by maximal marginal relevance (RecsDiversify).
+ * The list itself is RecsServeList's (serve.c).  With the default options
+ * it goes through the Redis cache when one is configured (recs.redis_url):
+ * a hit is returned as stored, a miss is computed and stored.  Users with
+ * interactions newer than the model (online updates) bypass the cache.
  */
 Datum
 recs_topk(PG_FUNCTION_ARGS)
@@ -241,17 +154,17 @@ recs_topk(PG_FUNCTION_ARGS)
 	int64		user_id;
 	int			k;
 	char	   *name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	bool		exclude_seen = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
-	double		diversity = (PG_NARGS() > 7 && !PG_ARGISNULL(7)) ? PG_GETARG_FLOAT4(7) : 0.0;
+	char	   *experiment = NULL;
+	ExperimentRoute route;
+	RecsServeOptions opts;
+	RecsServeInfo info;
 	RecsLoadedModel *model;
-	const RecsInteractions *data;
-	bool	   *excluded;
-	float4	   *scores = NULL;
-	int32		user;
-	int			pool;
 	RecsRanking ranking;
-	const char *source;
-	bool		spi_connected = false;
+	bool		cacheable;
+	int64	   *cached_ids;
+	float4	   *cached_scores;
+	char	  **cached_sources;
+	int			cached_n;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -259,79 +172,88 @@ recs_topk(PG_FUNCTION_ARGS)
 				 errmsg("user_id and k must not be NULL")));
 	user_id = PG_GETARG_INT64(0);
 	k = CheckK(PG_GETARG_INT32(1));
-	if (isnan(diversity) || diversity < 0.0 || diversity > 1.0)
+
+	memset(&opts, 0, sizeof(opts));
+	opts.include_seen = !PG_ARGISNULL(3) && !PG_GETARG_BOOL(3);
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		opts.exclude = PG_GETARG_ARRAYTYPE_P(4);
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+		opts.candidates = PG_GETARG_ARRAYTYPE_P(5);
+	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+		opts.filter = PG_GETARG_JSONB_P(6);
+	if (PG_NARGS() > 7 && !PG_ARGISNULL(7))
+		opts.diversity = PG_GETARG_FLOAT4(7);
+	if (PG_NARGS() > 8 && !PG_ARGISNULL(8))
+		opts.context = PG_GETARG_JSONB_P(8);
+	if (PG_NARGS() > 9 && !PG_ARGISNULL(9))
+		experiment = text_to_cstring(PG_GETARG_TEXT_PP(9));
+	if (isnan(opts.diversity) || opts.diversity < 0.0 || opts.diversity > 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("diversity must be between 0 and 1, not %g", diversity)));
+				 errmsg("diversity must be between 0 and 1, not %g", opts.diversity)));
 
 	InitMaterializedSRF(fcinfo, 0);
 
-	/* no SPI unless a filter or a new user's live interactions need it */
-	model = RecsGetModel(name);
-	data = model->data;
-	user = RecsUserIndex(data, user_id);
-	source = model->algorithm->name;
-
-	excluded = palloc0(sizeof(bool) * Max(data->n_items, 1));
-	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+	if (experiment != NULL)
 	{
-		/* candidates: rank only these */
-		memset(excluded, true, sizeof(bool) * data->n_items);
-		MarkIds(data, PG_GETARG_ARRAYTYPE_P(5), excluded, false, "candidates");
+		if (name != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("recs_topk takes a model or an experiment, not both"),
+					 errdetail("The experiment decides which model serves each user.")));
+		SPI_connect();
+		RouteExperiment(experiment, user_id, &route);
+		name = MemoryContextStrdup(rsinfo->econtext->ecxt_per_query_memory, route.model);
+		SPI_finish();
 	}
-	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
-		MarkIds(data, PG_GETARG_ARRAYTYPE_P(4), excluded, true, "exclude");
-	if (PG_NARGS() > 6 && !PG_ARGISNULL(6))
+
+	model = RecsGetModel(name);
+
+	/* the cache holds default-option lists of users as the model knows them */
+	cacheable = RecsServeOptionsAreDefault(&opts) && experiment == NULL &&
+		RecsRedisEnabled();
+	if (cacheable && model->online && RecsUserIndex(model->data, user_id) >= 0)
+	{
+		bool		updated;
+
+		SPI_connect();
+		updated = RecsUserUpdatedSinceTraining(model, user_id);
+		SPI_finish();
+		cacheable = !updated;
+	}
+	if (cacheable && RecsUserIndex(model->data, user_id) >= 0 &&
+		RecsCacheGet(model, user_id, k, true, &cached_ids, &cached_scores,
+					 &cached_sources, &cached_n))
+	{
+		for (int i = 0; i < cached_n; i++)
+			EmitRow(rsinfo, cached_ids[i], cached_scores[i], i + 1, cached_sources[i]);
+		return (Datum) 0;
+	}
+
+	RecsServeList(model, user_id, k, &opts, &ranking, &info);
+
+	if (experiment != NULL)
 	{
 		SPI_connect();
-		spi_connected = true;
-		ApplyFilter(model, PG_GETARG_JSONB_P(6), excluded);
-	}
-
-	if (user >= 0)
-	{
-		scores = RecsNewScores(model);
-		model->algorithm->score_user(model, user, scores);
-		if (exclude_seen)
-			for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-				excluded[data->col_idx[p]] = true;
-	}
-	else if (model->algorithm->score_history != NULL)
-	{
-		/* not in the model: fold in the user's live interactions, if any */
-		int32	   *items;
-		float4	   *values;
-		int			n;
-
-		if (!spi_connected)
-		{
-			SPI_connect();
-			spi_connected = true;
-		}
-		n = ReadLiveHistory(model, user_id, &items, &values);
-		if (n > 0)
-		{
-			scores = RecsNewScores(model);
-			model->algorithm->score_history(model, items, values, n, scores);
-			source = psprintf("%s_fold_in", model->algorithm->name);
-			if (exclude_seen)
-				for (int i = 0; i < n; i++)
-					excluded[items[i]] = true;
-		}
-	}
-
-	/* diversity re-ranks a pool several times larger than k */
-	pool = diversity > 0.0 ? Min(Max(4 * k, k + 50), RECS_MAX_K) : k;
-	RecsRankScores(model, scores, pool, excluded, &ranking);
-	if (diversity > 0.0)
-		RecsDiversify(model, &ranking, k, diversity);
-
-	for (int i = 0; i < Min(ranking.n, k); i++)
-		EmitRow(rsinfo, data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
-				ranking.fallback[i] ? FALLBACK_SOURCE : source);
-
-	if (spi_connected)
+		if (route.record)
+			RecordExposure(experiment, &route, user_id, model, &ranking);
 		SPI_finish();
+	}
+
+	for (int i = 0; i < ranking.n; i++)
+		EmitRow(rsinfo, model->data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
+				experiment ? psprintf("%s:%s", route.variant, ranking.sources[i]) :
+				ranking.sources[i]);
+
+	if (cacheable && info.known && !info.updated)
+	{
+		int64	   *ids = palloc(sizeof(int64) * Max(ranking.n, 1));
+
+		for (int i = 0; i < ranking.n; i++)
+			ids[i] = model->data->item_ids[ranking.items[i]];
+		RecsCachePut(model, user_id, k, true, ids, ranking.scores,
+					 (const char *const *) ranking.sources, ranking.n);
+	}
 	return (Datum) 0;
 }
 

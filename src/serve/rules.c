@@ -1,0 +1,222 @@
+/*
+ * rules.c
+ *		Business rules and context for recs_topk: which items may be ranked
+ *		(exclude, candidates, filter) and how the context re-ranks them.
+ *
+ * filter and context match the model's item features table
+ * (recs_set_item_features, or a content model's item_table) through
+ * to_jsonb(row) @> {...}, so any column type jsonb can represent works,
+ * and arrays match by containment ({"genres": ["Comedy"]}).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "serve/rules.h"
+
+/*
+ * The model's item features table, quoted, and its id column; errors when
+ * the model has none or it was dropped.  The caller is connected to SPI.
+ */
+static char *
+FeaturesTable(const RecsLoadedModel *model, const char *why, Oid *relid, char **id_column)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(model->name)};
+	bool		isnull;
+
+	if (SPI_execute_with_args("SELECT item_features::oid, item_features_id::text"
+							  " FROM recs.models WHERE name = $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not read recs.models");
+	*relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
+											SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("model \"%s\" has no item features %s", model->name, why),
+				 errhint("Name its item features table with recs_set_item_features().")));
+	*id_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (get_rel_relkind(*relid) == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the item features table of model \"%s\" no longer exists",
+						model->name)));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(*relid)),
+									  get_rel_name(*relid));
+}
+
+/*
+ * Item indices of the rows of table whose to_jsonb() contains pattern, as
+ * a mask over the model's items.  The caller is connected to SPI.
+ */
+static bool *
+MatchingItems(const RecsLoadedModel *model, const char *table, const char *id_column,
+			  Jsonb *pattern)
+{
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1] = {JsonbPGetDatum(pattern)};
+	bool	   *match = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
+
+	if (SPI_execute_with_args(psprintf("SELECT DISTINCT %s::int8 FROM %s t WHERE to_jsonb(t) @> $1",
+									   quote_identifier(id_column), table),
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read %s", table);
+	for (uint64 r = 0; r < SPI_processed; r++)
+	{
+		bool		isnull;
+		Datum		id = SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull);
+		int32		j = isnull ? -1 : RecsItemIndex(model->data, DatumGetInt64(id));
+
+		if (j >= 0)
+			match[j] = true;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return match;
+}
+
+/* Mark the items of array (bigint[]) in mask, skipping ids the model does not know. */
+void
+RecsMarkIds(const RecsInteractions *data, ArrayType *array, bool *mask, bool value,
+			const char *what)
+{
+	Datum	   *ids;
+	bool	   *nulls;
+	int			n;
+
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", what)));
+	deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &ids, &nulls, &n);
+	for (int i = 0; i < n; i++)
+	{
+		int32		j;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not contain NULLs", what)));
+		j = RecsItemIndex(data, DatumGetInt64(ids[i]));
+		if (j >= 0)
+			mask[j] = value;
+	}
+}
+
+/*
+ * Exclude every item not matching filter: rows of the model's item features
+ * table whose to_jsonb() contains filter.  The caller is connected to SPI.
+ */
+void
+RecsApplyFilter(const RecsLoadedModel *model, Jsonb *filter, bool *excluded)
+{
+	Oid			relid;
+	char	   *id_column;
+	char	   *table;
+	bool	   *allowed;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	if (!JB_ROOT_IS_OBJECT(filter) || JB_ROOT_IS_SCALAR(filter))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("filter must be a JSON object of feature values"),
+				 errhint("For example {\"genre\": \"Comedy\"}.")));
+	table = FeaturesTable(model, "to filter on", &relid, &id_column);
+
+	/* every key must be a column of the features table */
+	it = JsonbIteratorInit(&filter->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		if (get_attnum(relid, key) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("filter names column \"%s\", which %s does not have", key, table)));
+	}
+
+	allowed = MatchingItems(model, table, id_column, filter);
+	for (int32 j = 0; j < model->data->n_items; j++)
+		if (!allowed[j])
+			excluded[j] = true;
+	pfree(allowed);
+}
+
+/*
+ * The share of context's keys each item matches, for context-aware
+ * re-ranking: context is an object such as {"daypart": "evening",
+ * "device": "mobile"}; each key naming a column of the model's item
+ * features table is matched like a filter ({key: value} contained in the
+ * item's row); keys naming no column are ignored, since applications pass
+ * context they have, not context every model uses.  Returns NULL when no
+ * key applies.  The caller is connected to SPI.
+ */
+float4 *
+RecsContextMatches(const RecsLoadedModel *model, Jsonb *context)
+{
+	Oid			relid;
+	char	   *id_column;
+	char	   *table;
+	float4	   *share = NULL;
+	int			keys = 0;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	if (!JB_ROOT_IS_OBJECT(context) || JB_ROOT_IS_SCALAR(context))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("context must be a JSON object"),
+				 errhint("For example {\"daypart\": \"evening\", \"device\": \"mobile\"}.")));
+	table = FeaturesTable(model, "for context to match", &relid, &id_column);
+
+	it = JsonbIteratorInit(&context->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		JsonbParseState *state = NULL;
+		JsonbValue	k;
+		bool	   *match;
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE || key == NULL || get_attnum(relid, key) == InvalidAttrNumber)
+			continue;
+
+		/* {key: value} as a pattern of its own */
+		k.type = jbvString;
+		k.val.string.val = key;
+		k.val.string.len = strlen(key);
+		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+		pushJsonbValue(&state, WJB_KEY, &k);
+		pushJsonbValue(&state, WJB_VALUE, &v);
+		match = MatchingItems(model, table, id_column,
+							  JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+		if (share == NULL)
+			share = palloc0(sizeof(float4) * Max(model->data->n_items, 1));
+		for (int32 j = 0; j < model->data->n_items; j++)
+			if (match[j])
+				share[j] += 1.0f;
+		pfree(match);
+		keys++;
+	}
+	if (share != NULL)
+		for (int32 j = 0; j < model->data->n_items; j++)
+			share[j] /= keys;
+	return share;
+}
