@@ -66,8 +66,12 @@ BEGIN
 				  HINT = 'Note changed users yourself: INSERT INTO recs.user_updates (model, user_id, updated_at) VALUES (...).';
 	END IF;
 	FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-		EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
-					   'recs_online_' || event || '_' || md5(model), m.source);
+		-- enabling twice replaces the triggers
+		IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = m.source
+				   AND t.tgname = 'recs_online_' || event || '_' || md5(model)) THEN
+			EXECUTE format('DROP TRIGGER %I ON %s',
+						   'recs_online_' || event || '_' || md5(model), m.source);
+		END IF;
 		EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s TABLE AS changed_rows'
 					   ' FOR EACH STATEMENT EXECUTE FUNCTION recs.note_user_updates(%L, %L)',
 					   'recs_online_' || event || '_' || md5(model), event, m.source,
@@ -93,12 +97,13 @@ BEGIN
 		RAISE EXCEPTION 'model "%" does not exist', model
 			USING ERRCODE = 'undefined_object';
 	END IF;
-	IF to_regclass(m.source::text) IS NOT NULL THEN
-		FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-			EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s',
+	FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+		IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = m.source
+				   AND t.tgname = 'recs_online_' || event || '_' || md5(model)) THEN
+			EXECUTE format('DROP TRIGGER %I ON %s',
 						   'recs_online_' || event || '_' || md5(model), m.source);
-		END LOOP;
-	END IF;
+		END IF;
+	END LOOP;
 	UPDATE recs.models SET online = false WHERE name = model;
 	DELETE FROM recs.user_updates u WHERE u.model = recs_disable_online_updates.model;
 END

@@ -61,7 +61,7 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
  * Serve through an experiment: the user's variant decides the model (a
  * model argument as well is an error), rows are tagged "<variant>:<source>"
  * and the exposure is recorded (recs.record_exposure).  The caller is
- * connected to SPI.
+ * connected to SPI; strings are copied into target.
  */
 typedef struct ExperimentRoute
 {
@@ -74,7 +74,8 @@ typedef struct ExperimentRoute
 } ExperimentRoute;
 
 static void
-RouteExperiment(const char *experiment, int64 user_id, ExperimentRoute *route)
+RouteExperiment(const char *experiment, int64 user_id, ExperimentRoute *route,
+				MemoryContext target)
 {
 	Oid			argtypes[2] = {TEXTOID, INT8OID};
 	Datum		args[2] = {CStringGetTextDatum(experiment), Int64GetDatum(user_id)};
@@ -92,6 +93,10 @@ RouteExperiment(const char *experiment, int64 user_id, ExperimentRoute *route)
 	desc = SPI_tuptable->tupdesc;
 	route->variant = SPI_getvalue(tuple, desc, 1);
 	route->model = SPI_getvalue(tuple, desc, 2);
+	if (route->variant != NULL)
+		route->variant = MemoryContextStrdup(target, route->variant);
+	if (route->model != NULL)
+		route->model = MemoryContextStrdup(target, route->model);
 	if (route->variant == NULL || route->model == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -196,14 +201,16 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	if (experiment != NULL)
 	{
+		MemoryContext caller = CurrentMemoryContext;
+
 		if (name != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("recs_topk takes a model or an experiment, not both"),
 					 errdetail("The experiment decides which model serves each user.")));
 		SPI_connect();
-		RouteExperiment(experiment, user_id, &route);
-		name = MemoryContextStrdup(rsinfo->econtext->ecxt_per_query_memory, route.model);
+		RouteExperiment(experiment, user_id, &route, caller);
+		name = route.model;
 		SPI_finish();
 	}
 
