@@ -8,6 +8,10 @@
 #     on PATH, in a redis-server this test starts on a free port (keys
 #     checked with redis-cli and read back through the cache),
 #   - the cache survives Redis being killed and restarted,
+#   - recs_topk reads through the cache: the same rows with the cache off,
+#     cold and warm, and with Redis killed,
+#   - online updates: a new interaction changes the user's list at once, and
+#     the worker drops the user's cached lists within seconds,
 #   - it reloads its configuration on SIGHUP (a changed naptime takes effect),
 #   - it comes back after pg_terminate_backend,
 #   - it stays idle, without errors, on a hot standby.
@@ -204,9 +208,9 @@ is( $node->safe_psql($db,
 
 SKIP:
 {
-	skip 'redis-server is not available', 10 unless $have_redis;
+	skip 'redis-server is not available', 17 unless $have_redis;
 
-	my $pattern = "recs:*:m:$version_id:10:e:*";
+	my $pattern = "recs:*:m:$version_id:*";
 	ok( $node->poll_query_until(
 			$db,
 			"SELECT cached = 60 FROM (SELECT (regexp_match(detail, '([0-9]+) cached'))[1]::int AS cached FROM recs.worker_jobs WHERE job = 'warm' AND version = $better ORDER BY id DESC LIMIT 1) j"
@@ -217,7 +221,7 @@ SKIP:
 	is( $node->safe_psql($db, "SELECT item_id, score, rank, source FROM recs.cache_lookup(1, 10, 'm', true)"),
 		$topk, 'the cached list reads back as recs_topk\'s rows');
 	my $ttl = redis_cli('ttl', "recs:" . $node->safe_psql($db, "SELECT oid FROM pg_database WHERE datname = '$db'")
-		  . ":m:$version_id:10:e:1");
+		  . ":m:$version_id:1");
 	ok($ttl > 0 && $ttl <= 3600, "cached lists expire (ttl $ttl)");
 
 	# Redis killed: no error, no wait, counted; back when Redis is
@@ -233,8 +237,8 @@ SKIP:
 
 	# garbage under a key: a miss and an error, never a wrong answer
 	my $key = "recs:" . $node->safe_psql($db, "SELECT oid FROM pg_database WHERE datname = '$db'")
-	  . ":m:$version_id:10:e:1";
-	redis_cli('set', $key, 'RCL1garbage');
+	  . ":m:$version_id:1";
+	redis_cli('hset', $key, '10:e', 'RCL1garbage');
 	is( $node->safe_psql($db,
 			"SELECT count(*) FROM recs.cache_lookup(1, 10, 'm', true); SELECT errors, misses, hits FROM recs_cache_stats()"),
 		"0\n1|1|0", 'a value that is not a list is a miss and counts as an error');
@@ -251,6 +255,70 @@ SKIP:
 	is("$ret|$out", "0|0\n1|open", 'a stalled Redis is a miss, an error and opens the breaker');
 	kill 'CONT', $redis_pid;
 	ok($took < 4, "without waiting for Redis ($took s)");
+	sleep 2;	# the breaker (recs.cache_breaker_seconds = 1) closes again
+
+	# Read-through in recs_topk: the same rows with the cache off, cold
+	# (every user a miss, then stored) and warm (every user a hit).
+	$node->safe_psql($db, q{
+INSERT INTO events SELECT u, (u * 11 + i * 3) % 50 FROM generate_series(1, 60) u, generate_series(1, 3) i;
+SELECT recs_create_model('k', 'item_knn', 'events');
+SELECT recs_train('k');
+});
+	my $lists = "SELECT u, t.* FROM generate_series(1, 60) u, recs_topk(u, 10, 'k') t";
+	is( $node->safe_psql($db, qq{
+SET recs.redis_url = '';
+CREATE TEMP TABLE off AS $lists;
+RESET recs.redis_url;
+CREATE TEMP TABLE cold AS $lists;
+SELECT hits, misses, puts FROM recs_cache_stats();
+CREATE TEMP TABLE warm AS $lists;
+SELECT hits, misses, puts FROM recs_cache_stats();
+SELECT (SELECT count(*) FROM off),
+	   (SELECT count(*) FROM (TABLE off EXCEPT TABLE cold) a) + (SELECT count(*) FROM (TABLE cold EXCEPT TABLE off) b),
+	   (SELECT count(*) FROM (TABLE off EXCEPT TABLE warm) a) + (SELECT count(*) FROM (TABLE warm EXCEPT TABLE off) b);
+}),
+		"0|60|60\n60|60|60\n600|0|0",
+		'recs_topk reads through the cache: 60 misses then 60 hits, the same 600 rows as without it');
+
+	# Redis killed mid-test: recs_topk still answers, with the same rows
+	stop_redis();
+	is( $node->safe_psql($db, qq{
+CREATE TEMP TABLE off AS $lists;
+SET recs.redis_url = '';
+SELECT count(*) FROM (($lists) EXCEPT (SELECT * FROM off)) d;
+}),
+		'0', 'with Redis killed recs_topk answers from the model, the same rows');
+	start_redis();
+	sleep 2;
+
+	# Online updates: user 5's new interaction changes their list at once and
+	# the worker drops their cached lists within a round (naptime 1 s).
+	$node->safe_psql($db, "SELECT recs_enable_online_updates('k')");
+	my $kvid = $node->safe_psql($db,
+		"SELECT v.id FROM recs.models m JOIN recs.model_versions v ON v.model = m.name AND v.version = m.active_version WHERE m.name = 'k'");
+	my $ukey = "recs:" . $node->safe_psql($db, "SELECT oid FROM pg_database WHERE datname = '$db'")
+	  . ":k:$kvid:5";
+	my $before = $node->safe_psql($db,
+		"SELECT array_agg(item_id ORDER BY rank) FROM recs_topk(5, 10, 'k'); SELECT count(*) FROM recs_topk(5, 10, 'k')");
+	is(redis_cli('exists', $ukey), '1', "user 5's list is cached under $ukey");
+	my $first = (split /\n/, $before)[0];
+	$first =~ s/[{}]//g;
+	my $new_item = (split /,/, $first)[0];
+	$node->safe_psql($db, "INSERT INTO events VALUES (5, $new_item)");
+	is( $node->safe_psql($db,
+			"SELECT bool_and(item_id <> $new_item), min(source) FROM recs_topk(5, 10, 'k')"),
+		't|item_knn_online',
+		'a new interaction changes the user\'s list at once (its item is now excluded)');
+	my $dropped = 0;
+	for (1 .. 50)
+	{
+		if (redis_cli('exists', $ukey) eq '0') { $dropped = 1; last; }
+		select(undef, undef, undef, 0.2);
+	}
+	ok($dropped, 'the worker drops the user\'s cached lists within seconds');
+	like($node->safe_psql($db,
+			"SELECT detail FROM recs.worker_jobs WHERE job = 'invalidate' ORDER BY id DESC LIMIT 1"),
+		qr/1 users with new interactions: cached lists of 1 dropped/, 'the invalidation is logged');
 }
 
 # ---------------------------------------------------------------------------

@@ -4,13 +4,16 @@
  *		recs_topk, recs_precompute (cache warming, also into the table
  *		recs.precomputed), recs_cache_stats and the recs.* cache settings.
  *
- * Keys are
- *		recs:<database oid>:<model>:<version id>:<k>:<e|a>:<user id>
+ * Each user's lists under one model version are one Redis hash,
+ *		key   recs:<database oid>:<model>:<version id>:<user id>
+ *		field <k>:<e|a>
  * where the version id is recs.model_versions.id (never reused), so that
  * activating another version or rolling back never serves a stale list, and
- * e/a is exclude_seen true/false.  Values are a compact binary list (see
- * EncodeList); anything that does not decode exactly is counted as an error
- * and treated as a miss.
+ * e/a is exclude_seen true/false.  One key per user lets an online update
+ * drop all of that user's lists with one DEL (recs_cache_invalidate), and
+ * the TTL (recs.cache_ttl) applies to the key.  Values are a compact binary
+ * list (see EncodeList); anything that does not decode exactly is counted
+ * as an error and treated as a miss.
  *
  * Redis problems never raise an ERROR here: see redis.c.  The counters are
  * per backend (no shared memory, so that they work without preloading).
@@ -39,6 +42,7 @@
 PG_FUNCTION_INFO_V1(recs_cache_stats);
 PG_FUNCTION_INFO_V1(recs_precompute);
 PG_FUNCTION_INFO_V1(recs_cache_lookup);
+PG_FUNCTION_INFO_V1(recs_cache_invalidate);
 
 char	   *recs_redis_url = NULL;
 int			recs_cache_ttl = 3600;
@@ -48,7 +52,7 @@ int			recs_cache_breaker_seconds = 30;
 
 #define RECS_CACHE_MAGIC "RCL1"
 #define RECS_CACHE_MAX_SOURCES 16
-/* SETs per pipeline when warming */
+/* lists per pipeline when warming (an HSET and an EXPIRE each) */
 #define RECS_WARM_BATCH 256
 
 void
@@ -97,11 +101,16 @@ RecsCacheInit(void)
 }
 
 static char *
-CacheKey(const RecsLoadedModel *model, int64 user_id, int k, bool exclude_seen)
+CacheKey(const RecsLoadedModel *model, int64 user_id)
 {
-	return psprintf("recs:%u:%s:" INT64_FORMAT ":%d:%c:" INT64_FORMAT,
-					MyDatabaseId, model->name, model->version_id, k,
-					exclude_seen ? 'e' : 'a', user_id);
+	return psprintf("recs:%u:%s:" INT64_FORMAT ":" INT64_FORMAT,
+					MyDatabaseId, model->name, model->version_id, user_id);
+}
+
+static char *
+CacheField(int k, bool exclude_seen)
+{
+	return psprintf("%d:%c", k, exclude_seen ? 'e' : 'a');
 }
 
 /*
@@ -218,16 +227,20 @@ RecsCacheGet(const RecsLoadedModel *model, int64 user_id, int k, bool exclude_se
 {
 	RecsRedisCommand cmd;
 	char	   *key;
+	char	   *field;
 
 	if (!RecsRedisEnabled())
 		return false;
-	key = CacheKey(model, user_id, k, exclude_seen);
+	key = CacheKey(model, user_id);
+	field = CacheField(k, exclude_seen);
 	memset(&cmd, 0, sizeof(cmd));
-	cmd.argc = 2;
-	cmd.argv[0] = "GET";
-	cmd.argvlen[0] = 3;
+	cmd.argc = 3;
+	cmd.argv[0] = "HGET";
+	cmd.argvlen[0] = 4;
 	cmd.argv[1] = key;
 	cmd.argvlen[1] = strlen(key);
+	cmd.argv[2] = field;
+	cmd.argvlen[2] = strlen(field);
 	if (!RecsRedisRun(&cmd, 1))
 		return false;
 	if (cmd.reply_type == REDIS_REPLY_NIL)
@@ -242,34 +255,68 @@ RecsCacheGet(const RecsLoadedModel *model, int64 user_id, int k, bool exclude_se
 		RecsRedis.errors++;
 		RecsRedis.misses++;
 		snprintf(RecsRedis.last_error, sizeof(RecsRedis.last_error),
-				 "Redis returned a value that is not a recs list for key \"%s\"", key);
+				 "Redis returned a value that is not a recs list for key \"%s\" field \"%s\"",
+				 key, field);
 		return false;
 	}
 	RecsRedis.hits++;
 	return true;
 }
 
-/* Fill cmd with SET key value [EX ttl]; ttl_text must outlive cmd. */
-static void
-MakeSet(RecsRedisCommand *cmd, const char *key, const char *value, size_t len,
-		const char *ttl_text)
+/*
+ * Fill cmds[0..1] with HSET key field value and EXPIRE key ttl; returns how
+ * many commands (1 without a TTL).  ttl_text must outlive the commands.
+ */
+static int
+MakeStore(RecsRedisCommand *cmds, const char *key, const char *field,
+		  const char *value, size_t len, const char *ttl_text)
 {
-	memset(cmd, 0, sizeof(*cmd));
-	cmd->argc = 3;
-	cmd->argv[0] = "SET";
-	cmd->argvlen[0] = 3;
-	cmd->argv[1] = key;
-	cmd->argvlen[1] = strlen(key);
-	cmd->argv[2] = value;
-	cmd->argvlen[2] = len;
-	if (recs_cache_ttl > 0)
+	memset(&cmds[0], 0, sizeof(RecsRedisCommand));
+	cmds[0].argc = 4;
+	cmds[0].argv[0] = "HSET";
+	cmds[0].argvlen[0] = 4;
+	cmds[0].argv[1] = key;
+	cmds[0].argvlen[1] = strlen(key);
+	cmds[0].argv[2] = field;
+	cmds[0].argvlen[2] = strlen(field);
+	cmds[0].argv[3] = value;
+	cmds[0].argvlen[3] = len;
+	if (recs_cache_ttl <= 0)
+		return 1;
+	memset(&cmds[1], 0, sizeof(RecsRedisCommand));
+	cmds[1].argc = 3;
+	cmds[1].argv[0] = "EXPIRE";
+	cmds[1].argvlen[0] = 6;
+	cmds[1].argv[1] = key;
+	cmds[1].argvlen[1] = strlen(key);
+	cmds[1].argv[2] = ttl_text;
+	cmds[1].argvlen[2] = strlen(ttl_text);
+	return 2;
+}
+
+/* Run a pipeline of MakeStore pairs; returns how many lists were stored. */
+static int64
+RunStores(RecsRedisCommand *cmds, int n)
+{
+	int64		ok = 0;
+
+	if (n == 0 || !RecsRedisRun(cmds, n))
+		return 0;
+	for (int i = 0; i < n; i++)
 	{
-		cmd->argc = 5;
-		cmd->argv[3] = "EX";
-		cmd->argvlen[3] = 2;
-		cmd->argv[4] = ttl_text;
-		cmd->argvlen[4] = strlen(ttl_text);
+		if (cmds[i].reply_type == REDIS_REPLY_INTEGER)
+		{
+			if (strcmp(cmds[i].argv[0], "HSET") == 0)
+				ok++;
+			continue;
+		}
+		RecsRedis.errors++;
+		snprintf(RecsRedis.last_error, sizeof(RecsRedis.last_error),
+				 "Redis refused %s: %s", cmds[i].argv[0],
+				 cmds[i].reply_str ? cmds[i].reply_str : "(no reply)");
 	}
+	RecsRedis.puts += ok;
+	return ok;
 }
 
 void
@@ -277,8 +324,7 @@ RecsCachePut(const RecsLoadedModel *model, int64 user_id, int k, bool exclude_se
 			 const int64 *item_ids, const float4 *scores, const char *const *sources,
 			 int n)
 {
-	RecsRedisCommand cmd;
-	char	   *key;
+	RecsRedisCommand cmds[2];
 	char	   *value;
 	size_t		len;
 	char		ttl_text[16];
@@ -288,19 +334,41 @@ RecsCachePut(const RecsLoadedModel *model, int64 user_id, int k, bool exclude_se
 	value = EncodeList(item_ids, scores, sources, n, &len);
 	if (value == NULL)
 		return;
-	key = CacheKey(model, user_id, k, exclude_seen);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", recs_cache_ttl);
-	MakeSet(&cmd, key, value, len, ttl_text);
-	if (RecsRedisRun(&cmd, 1) && cmd.reply_type == REDIS_REPLY_STATUS)
-		RecsRedis.puts++;
-	else if (cmd.reply_type == REDIS_REPLY_ERROR)
-	{
-		RecsRedis.errors++;
-		snprintf(RecsRedis.last_error, sizeof(RecsRedis.last_error),
-				 "Redis refused SET: %s", cmd.reply_str);
-	}
-	pfree(key);
+	RunStores(cmds, MakeStore(cmds, CacheKey(model, user_id), CacheField(k, exclude_seen),
+							  value, len, ttl_text));
 	pfree(value);
+}
+
+/*
+ * Drop every cached list of the given users under the model's loaded
+ * version; returns how many users had lists.  Failures are counted, never
+ * raised.
+ */
+int64
+RecsCacheInvalidate(const RecsLoadedModel *model, const int64 *user_ids, int n)
+{
+	RecsRedisCommand *cmds;
+	int64		dropped = 0;
+
+	if (!RecsRedisEnabled() || n == 0)
+		return 0;
+	cmds = palloc0(sizeof(RecsRedisCommand) * n);
+	for (int i = 0; i < n; i++)
+	{
+		char	   *key = CacheKey(model, user_ids[i]);
+
+		cmds[i].argc = 2;
+		cmds[i].argv[0] = "DEL";
+		cmds[i].argvlen[0] = 3;
+		cmds[i].argv[1] = key;
+		cmds[i].argvlen[1] = strlen(key);
+	}
+	if (RecsRedisRun(cmds, n))
+		for (int i = 0; i < n; i++)
+			if (cmds[i].reply_type == REDIS_REPLY_INTEGER)
+				dropped += cmds[i].reply_integer;
+	return dropped;
 }
 
 static void
@@ -370,27 +438,6 @@ CompareActivity(const void *a, const void *b)
 }
 
 /* Send the SETs collected so far; returns how many Redis accepted. */
-static int64
-FlushBatch(RecsRedisCommand *batch, int n)
-{
-	int64		ok = 0;
-
-	if (n == 0 || !RecsRedisRun(batch, n))
-		return 0;
-	for (int i = 0; i < n; i++)
-		if (batch[i].reply_type == REDIS_REPLY_STATUS)
-			ok++;
-		else
-		{
-			RecsRedis.errors++;
-			snprintf(RecsRedis.last_error, sizeof(RecsRedis.last_error),
-					 "Redis refused SET: %s",
-					 batch[i].reply_str ? batch[i].reply_str : "(no reply)");
-		}
-	RecsRedis.puts += ok;
-	return ok;
-}
-
 /*
  * recs_precompute(model text, k integer): the top-k lists (exclude_seen, as
  * recs_topk's default) of the recs.cache_warm_users most active users of
@@ -457,7 +504,7 @@ recs_precompute(PG_FUNCTION_ARGS)
 									 ALLOCSET_DEFAULT_SIZES);
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "recs precompute batch",
 									  ALLOCSET_DEFAULT_SIZES);
-	batch = palloc(sizeof(RecsRedisCommand) * RECS_WARM_BATCH);
+	batch = palloc(sizeof(RecsRedisCommand) * 2 * RECS_WARM_BATCH);
 	snprintf(ttl_text, sizeof(ttl_text), "%d", recs_cache_ttl);
 
 	for (int32 i = 0; i < n_users; i++)
@@ -516,11 +563,11 @@ recs_precompute(PG_FUNCTION_ARGS)
 			MemoryContextSwitchTo(batch_cxt);
 			value = EncodeList(item_ids, scores, sources, ranking.n, &len);
 			if (value != NULL)
-				MakeSet(&batch[nbatch++],
-						CacheKey(model, data->user_ids[u], k, true), value, len, ttl_text);
-			if (nbatch == RECS_WARM_BATCH)
+				nbatch += MakeStore(&batch[nbatch], CacheKey(model, data->user_ids[u]),
+									CacheField(k, true), value, len, ttl_text);
+			if (nbatch >= 2 * RECS_WARM_BATCH)
 			{
-				cached += FlushBatch(batch, nbatch);
+				cached += RunStores(batch, nbatch);
 				nbatch = 0;
 				MemoryContextReset(batch_cxt);
 			}
@@ -529,7 +576,7 @@ recs_precompute(PG_FUNCTION_ARGS)
 		MemoryContextReset(user_cxt);
 	}
 	if (use_redis)
-		cached += FlushBatch(batch, nbatch);
+		cached += RunStores(batch, nbatch);
 	SPI_finish();
 
 	if (use_redis && RecsRedis.errors > errors_before)
@@ -588,4 +635,36 @@ recs_cache_lookup(PG_FUNCTION_ARGS)
 		}
 	}
 	return (Datum) 0;
+}
+
+/*
+ * recs_cache_invalidate(model text, user_ids bigint[]): drop the users'
+ * lists under the model's active version (the worker calls it for users
+ * with online updates).
+ */
+Datum
+recs_cache_invalidate(PG_FUNCTION_ARGS)
+{
+	char	   *name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ArrayType  *array;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int64	   *ids;
+	int			m = 0;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_INT64(0);
+	array = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(array) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("user_ids must be a one-dimensional array")));
+	deconstruct_array(array, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	ids = palloc(sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+			ids[m++] = DatumGetInt64(elems[i]);
+	PG_RETURN_INT64(RecsCacheInvalidate(RecsGetModel(name), ids, m));
 }

@@ -42,6 +42,9 @@ extern void RecsCachePut(const RecsLoadedModel *model, int64 user_id, int k,
 						 bool exclude_seen, const int64 *item_ids,
 						 const float4 *scores, const char *const *sources, int n);
 
+/* Drop the users' cached lists under the model's version; counts, never raises. */
+extern int64 RecsCacheInvalidate(const RecsLoadedModel *model, const int64 *user_ids, int n);
+
 /* ---- the Redis client (redis.c) ---- */
 
 /* Counters of this backend, shown by recs_cache_stats(). */

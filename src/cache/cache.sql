@@ -35,3 +35,8 @@ CREATE FUNCTION recs.cache_lookup(user_id bigint, k integer, model text, exclude
 	RETURNS TABLE (item_id bigint, score double precision, rank integer, source text)
 	AS 'MODULE_PATHNAME', 'recs_cache_lookup' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION recs.cache_lookup(bigint, integer, text, boolean) IS 'diagnostic: the list the Redis cache holds for these recs_topk arguments under the model''s active version (no rows on a miss)';
+
+CREATE FUNCTION recs_cache_invalidate(model text, user_ids bigint[])
+	RETURNS bigint
+	AS 'MODULE_PATHNAME', 'recs_cache_invalidate' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recs_cache_invalidate(text, bigint[]) IS 'drop the cached lists of these users under the model''s active version; returns how many users had lists (0 with the cache off or unreachable)';

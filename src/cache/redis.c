@@ -24,6 +24,7 @@
 #include "postgres.h"
 
 #include <sys/socket.h>
+
 #include <hiredis.h>
 
 #include "miscadmin.h"
@@ -347,7 +348,20 @@ Connect(void)
 	socklen_t	len = sizeof(soerr);
 
 	if (conn != NULL && conn_url != NULL && strcmp(conn_url, recs_redis_url) == 0)
-		return true;
+	{
+		char		byte;
+		ssize_t		got;
+
+		/*
+		 * A connection kept from an earlier call may have been closed by the
+		 * server meanwhile (a Redis restart): a peek that sees end of file,
+		 * or an error other than "nothing to read", means reconnect now
+		 * rather than fail the next command and open the breaker.
+		 */
+		got = recv(conn->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return true;
+	}
 	Disconnect();
 
 	if (!ParseUrl(recs_redis_url, &t, &error))

@@ -14,6 +14,7 @@ CREATE TABLE recs.user_updates (
 	model text NOT NULL REFERENCES recs.models (name) ON DELETE CASCADE,
 	user_id bigint NOT NULL,
 	updated_at timestamptz NOT NULL,
+	invalidated boolean NOT NULL DEFAULT false,	-- the worker dropped their cached lists
 	PRIMARY KEY (model, user_id)
 );
 CREATE INDEX ON recs.user_updates (updated_at);
@@ -32,7 +33,8 @@ BEGIN
 	EXECUTE format('INSERT INTO recs.user_updates (model, user_id, updated_at)'
 				   ' SELECT DISTINCT $1, r.%I::int8, clock_timestamp() FROM changed_rows r'
 				   ' WHERE r.%I IS NOT NULL'
-				   ' ON CONFLICT (model, user_id) DO UPDATE SET updated_at = EXCLUDED.updated_at',
+				   ' ON CONFLICT (model, user_id) DO UPDATE'
+				   ' SET updated_at = EXCLUDED.updated_at, invalidated = false',
 				   TG_ARGV[1], TG_ARGV[1])
 		USING TG_ARGV[0];
 	PERFORM pg_notify('recs_user_updates', TG_ARGV[0]);

@@ -176,8 +176,9 @@ RunJob(const char *call, const char *model)
 
 /*
  * One round: retrain the models whose schedule is due, then warm the cache
- * of the scheduled models whose active version is not warm.  Retraining
- * first, so that a version activated now is the one warmed.
+ * of the scheduled models whose active version is not warm, then drop the
+ * cached lists of users with online updates.  Retraining first, so that a
+ * version activated now is the one warmed.
  */
 static void
 RunRound(MemoryContext cxt)
@@ -197,6 +198,10 @@ RunRound(MemoryContext cxt)
 	models = FetchModels("SELECT m FROM recs.warm_due() AS m ORDER BY 1", cxt);
 	foreach(lc, models)
 		RunJob("SELECT recs.run_warm($1)", (const char *) lfirst(lc));
+
+	models = FetchModels("SELECT m FROM recs.invalidate_due() AS m ORDER BY 1", cxt);
+	foreach(lc, models)
+		RunJob("SELECT recs.run_invalidate($1)", (const char *) lfirst(lc));
 
 	MemoryContextReset(cxt);
 }

@@ -27,7 +27,7 @@ SELECT pg_catalog.pg_extension_config_dump('recs.schedules', '');
 
 CREATE TABLE recs.worker_jobs (
 	id bigserial PRIMARY KEY,
-	job text NOT NULL CHECK (job IN ('retrain', 'warm')),
+	job text NOT NULL CHECK (job IN ('retrain', 'warm', 'invalidate')),
 	model text,
 	started timestamptz NOT NULL,
 	finished timestamptz,
@@ -257,3 +257,52 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION recs.run_warm(text) IS 'internal: the worker''s cache warming job for one scheduled model; logs to recs.worker_jobs';
+
+-- models with users whose interactions changed and whose cached lists the
+-- worker has not dropped yet
+CREATE FUNCTION recs.invalidate_due()
+	RETURNS SETOF text
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT DISTINCT u.model FROM recs.user_updates u
+	JOIN recs.models m ON m.name = u.model AND m.online AND m.active_version IS NOT NULL
+	WHERE NOT u.invalidated
+$$;
+COMMENT ON FUNCTION recs.invalidate_due() IS 'internal: the models with online updates whose users'' cached lists the worker should drop';
+
+CREATE FUNCTION recs.run_invalidate(model_name text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	started timestamptz := clock_timestamp();
+	users bigint[];
+	dropped bigint;
+	result text := 'ok';
+	info text;
+BEGIN
+	-- SKIP LOCKED: rows a concurrent trigger is updating wait for the next round
+	SELECT array_agg(u.user_id ORDER BY u.user_id) INTO users
+	FROM (SELECT user_id FROM recs.user_updates
+		  WHERE model = model_name AND NOT invalidated
+		  FOR UPDATE SKIP LOCKED) u;
+	IF users IS NULL THEN
+		RETURN;
+	END IF;
+	BEGIN
+		dropped := @extschema@.recs_cache_invalidate(model_name, users);
+		info := format('%s users with new interactions: cached lists of %s dropped',
+					   cardinality(users), dropped);
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS info = MESSAGE_TEXT;
+		result := 'error';
+	END;
+	UPDATE recs.user_updates SET invalidated = true
+	WHERE model = model_name AND user_id = ANY (users);
+	INSERT INTO recs.worker_jobs (job, model, started, finished, outcome, detail)
+	VALUES ('invalidate', model_name, started, clock_timestamp(), result, info);
+END
+$$;
+COMMENT ON FUNCTION recs.run_invalidate(text) IS 'internal: the worker''s job dropping the cached lists of users with online updates; logs to recs.worker_jobs';
