@@ -137,7 +137,9 @@ struct RecsLoadedModel
 	char	   *weight_column;	/* NULL: implicit */
 	bool		online;			/* online updates on (recs.user_updates) */
 	TimestampTz trained_at;		/* when this version was trained */
-	int32	   *item_users;		/* users per item, computed on first need */
+	/* computed on first need, in the context holding this struct */
+	int32	   *item_users;		/* users per item */
+	int32	   *popular_order;	/* items by popularity, best first */
 	MemoryContext context;		/* holds all of the above */
 };
 

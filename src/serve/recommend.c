@@ -15,6 +15,8 @@
 
 #include <math.h>
 
+#include "utils/memutils.h"
+
 #include "serve/recommend.h"
 #include "serve/topk_heap.h"
 
@@ -31,6 +33,84 @@ RecsNewScores(const RecsLoadedModel *model)
 	for (int32 j = 0; j < n_items; j++)
 		scores[j] = -INFINITY;
 	return scores;
+}
+
+/*
+ * The model's items by popularity, best first (ties by item index), built
+ * once per loaded model: filling a list from the fallback then walks it
+ * and skips what is taken or excluded, O(k + skipped) instead of a pass
+ * over the catalogue.
+ */
+static const int32 *
+PopularOrder(const RecsLoadedModel *model)
+{
+	RecsLoadedModel *m = (RecsLoadedModel *) model;
+
+	if (m->popular_order == NULL)
+	{
+		int32		n_items = m->data->n_items;
+		RecsTopK	heap;
+		int32	   *order;
+
+		RecsTopKInit(&heap, n_items);
+		for (int32 j = 0; j < n_items; j++)
+			RecsTopKOffer(&heap, j, m->popularity[j]);
+		RecsTopKSort(&heap);
+		order = MemoryContextAlloc(GetMemoryChunkContext(m),
+								   sizeof(int32) * Max(n_items, 1));
+		memcpy(order, heap.items, sizeof(int32) * n_items);
+		pfree(heap.items);
+		pfree(heap.scores);
+		m->popular_order = order;
+	}
+	return m->popular_order;
+}
+
+/*
+ * Append the most popular items not yet in ranking and not excluded until
+ * it has k entries, marked as fallback rows or not.
+ */
+static void
+FillByPopularity(const RecsLoadedModel *model, int k, const bool *excluded,
+				 RecsRanking *ranking, bool as_fallback)
+{
+	const int32 *order = PopularOrder(model);
+	int32		n_items = model->data->n_items;
+	int			first = ranking->n;
+
+	for (int32 o = 0; o < n_items && ranking->n < k; o++)
+	{
+		int32		j = order[o];
+		bool		taken = false;
+
+		if (excluded && excluded[j])
+			continue;
+		/* the model's own rows, at most k: a linear check is cheap */
+		for (int i = 0; i < first && !taken; i++)
+			taken = ranking->items[i] == j;
+		if (taken)
+			continue;
+		ranking->items[ranking->n] = j;
+		ranking->scores[ranking->n] = model->popularity[j];
+		ranking->fallback[ranking->n] = as_fallback;
+		ranking->n++;
+	}
+}
+
+/*
+ * Rank by popularity alone (the "popular" algorithm, whose scores are the
+ * same for every user): k entries, allocated here, not marked as fallback.
+ */
+void
+RecsRankByPopularity(const RecsLoadedModel *model, int k, const bool *excluded,
+					 RecsRanking *ranking)
+{
+	ranking->n = 0;
+	ranking->items = palloc(sizeof(int32) * k);
+	ranking->scores = palloc(sizeof(float4) * k);
+	ranking->fallback = palloc(sizeof(bool) * k);
+	ranking->sources = NULL;
+	FillByPopularity(model, k, excluded, ranking, false);
 }
 
 /*
@@ -69,25 +149,7 @@ RecsRankScores(const RecsLoadedModel *model, const float4 *scores, int k,
 	}
 
 	if (ranking->n < k)
-	{
-		bool	   *taken = palloc0(sizeof(bool) * Max(n_items, 1));
-
-		for (int i = 0; i < ranking->n; i++)
-			taken[ranking->items[i]] = true;
-		RecsTopKInit(&heap, Min(k - ranking->n, n_items));
-		for (int32 j = 0; j < n_items; j++)
-			if (!taken[j] && !(excluded && excluded[j]))
-				RecsTopKOffer(&heap, j, model->popularity[j]);
-		RecsTopKSort(&heap);
-		for (int i = 0; i < heap.n; i++)
-		{
-			ranking->items[ranking->n] = heap.items[i];
-			ranking->scores[ranking->n] = heap.scores[i];
-			ranking->fallback[ranking->n] = true;
-			ranking->n++;
-		}
-		pfree(taken);
-	}
+		FillByPopularity(model, k, excluded, ranking, true);
 }
 
 /*

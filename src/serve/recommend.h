@@ -22,6 +22,8 @@ typedef struct RecsRanking
 extern float4 *RecsNewScores(const RecsLoadedModel *model);
 extern void RecsRankScores(const RecsLoadedModel *model, const float4 *scores,
 						   int k, const bool *excluded, RecsRanking *ranking);
+extern void RecsRankByPopularity(const RecsLoadedModel *model, int k,
+								 const bool *excluded, RecsRanking *ranking);
 extern void RecsDiversify(const RecsLoadedModel *model, RecsRanking *ranking, int k,
 						  double lambda);
 extern void RecsRankForUser(const RecsLoadedModel *model, int32 user, int k,

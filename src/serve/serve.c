@@ -164,7 +164,7 @@ ItemUsers(const RecsLoadedModel *model)
 
 	if (m->item_users == NULL)
 	{
-		int32	   *counts = MemoryContextAllocZero(m->context ? m->context : CurrentMemoryContext,
+		int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext(m),
 													sizeof(int32) * Max(m->data->n_items, 1));
 
 		for (int64 p = 0; p < m->data->nnz; p++)
@@ -337,6 +337,12 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 	int32		user = RecsUserIndex(data, user_id);
 	int			pool = k;
 
+	/*
+	 * "popular" scores every user alike, with the fallback's own scores:
+	 * rank by walking the popularity order instead of scoring the catalogue.
+	 */
+	bool		by_popularity = model->algorithm == &RecsPopularAlgorithm;
+
 	info->known = user >= 0;
 	info->updated = false;
 
@@ -367,8 +373,13 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 
 	if (user >= 0 && !info->updated)
 	{
-		scores = RecsNewScores(model);
-		model->algorithm->score_user(model, user, scores);
+		if (by_popularity)
+			;					/* the same scores for everyone: see below */
+		else
+		{
+			scores = RecsNewScores(model);
+			model->algorithm->score_user(model, user, scores);
+		}
 		if (!opts->include_seen)
 			for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
 				excluded[data->col_idx[p]] = true;
@@ -398,8 +409,11 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 		else if (user >= 0)
 		{
 			/* no fold-in: the trained scores, without the user's new items */
-			scores = RecsNewScores(model);
-			model->algorithm->score_user(model, user, scores);
+			if (!by_popularity)
+			{
+				scores = RecsNewScores(model);
+				model->algorithm->score_user(model, user, scores);
+			}
 			source = psprintf("%s_online", model->algorithm->name);
 			if (!opts->include_seen)
 				for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
@@ -425,7 +439,10 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 	/* context and diversity re-rank a pool several times larger than k */
 	if (context_share != NULL || opts->diversity > 0.0)
 		pool = Min(Max(4 * k, k + 50), RECS_MAX_K);
-	RecsRankScores(model, scores, pool, excluded, ranking);
+	if (by_popularity && (user >= 0))
+		RecsRankByPopularity(model, pool, excluded, ranking);
+	else
+		RecsRankScores(model, scores, pool, excluded, ranking);
 	ranking->sources = palloc(sizeof(const char *) * Max(pool, 1));
 	for (int i = 0; i < ranking->n; i++)
 		ranking->sources[i] = ranking->fallback[i] ? RECS_FALLBACK_SOURCE : NULL;
