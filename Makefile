@@ -15,6 +15,7 @@ MODULE_big = recs
 OBJS = \
 	src/recs.o \
 	src/cache/cache.o \
+	src/cache/local_cache.o \
 	src/cache/redis.o \
 	src/cf/interactions.o \
 	src/cf/similarity.o \

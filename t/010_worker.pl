@@ -100,6 +100,8 @@ recs.worker_database = '$db'
 recs.worker_naptime = 1
 recs.redis_timeout_ms = 1000
 recs.cache_breaker_seconds = 1
+# the in-memory first layer would hide Redis from these checks
+recs.local_cache_size = 0
 });
 $node->append_conf('postgresql.conf', "recs.redis_url = 'redis://127.0.0.1:$redis_port'")
   if $have_redis;

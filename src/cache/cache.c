@@ -90,6 +90,7 @@ RecsCacheInit(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	RecsLocalCacheInit();
 	DefineCustomIntVariable("recs.cache_breaker_seconds",
 							"How long to leave Redis alone after a failure.",
 							NULL,
@@ -387,8 +388,8 @@ Datum
 recs_cache_stats(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		values[11];
-	bool		nulls[11] = {0};
+	Datum		values[14];
+	bool		nulls[14] = {0};
 	TimestampTz until;
 	bool		open = RecsRedisBreakerOpen(&until);
 
@@ -418,6 +419,9 @@ recs_cache_stats(PG_FUNCTION_ARGS)
 		values[10] = CStringGetTextDatum(RecsRedis.last_error);
 	else
 		nulls[10] = true;
+	values[11] = Int64GetDatum(RecsLocal.hits);
+	values[12] = Int64GetDatum(RecsLocal.misses);
+	values[13] = Int64GetDatum(RecsLocalCacheEntries());
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 

@@ -45,6 +45,29 @@ extern void RecsCachePut(const RecsLoadedModel *model, int64 user_id, int k,
 /* Drop the users' cached lists under the model's version; counts, never raises. */
 extern int64 RecsCacheInvalidate(const RecsLoadedModel *model, const int64 *user_ids, int n);
 
+/* ---- the first layer: lists in this backend's memory (local_cache.c) ---- */
+
+typedef struct RecsLocalCacheStats
+{
+	int64		hits;
+	int64		misses;
+	int64		puts;
+} RecsLocalCacheStats;
+
+extern RecsLocalCacheStats RecsLocal;
+extern int	recs_local_cache_size;
+
+extern void RecsLocalCacheInit(void);
+extern void RecsLocalCacheReset(void);
+extern int64 RecsLocalCacheEntries(void);
+/* On a hit the arrays belong to the cache: read them before the next Put. */
+extern bool RecsLocalCacheGet(const RecsLoadedModel *model, int64 user_id, int k,
+							  bool exclude_seen, int64 **item_ids, float4 **scores,
+							  char ***sources, int *n);
+extern void RecsLocalCachePut(const RecsLoadedModel *model, int64 user_id, int k,
+							  bool exclude_seen, const int64 *item_ids,
+							  const float4 *scores, const char *const *sources, int n);
+
 /* ---- the Redis client (redis.c) ---- */
 
 /* Counters of this backend, shown by recs_cache_stats(). */

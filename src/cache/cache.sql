@@ -26,10 +26,11 @@ CREATE FUNCTION recs_cache_stats(OUT enabled boolean, OUT hits bigint, OUT misse
 								 OUT puts bigint, OUT errors bigint, OUT skipped bigint,
 								 OUT breaker text, OUT breaker_until timestamptz,
 								 OUT avg_ms double precision, OUT max_ms double precision,
-								 OUT last_error text)
+								 OUT last_error text, OUT local_hits bigint,
+								 OUT local_misses bigint, OUT local_entries bigint)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'recs_cache_stats' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION recs_cache_stats() IS 'this session''s Redis cache counters: hits, misses, writes, errors, requests skipped by the circuit breaker, its state, and round-trip latency';
+COMMENT ON FUNCTION recs_cache_stats() IS 'this session''s cache counters: Redis hits, misses, writes, errors, requests skipped by the circuit breaker, its state and round-trip latency; then the in-memory first layer''s hits, misses and lists held';
 
 CREATE FUNCTION recs.cache_lookup(user_id bigint, k integer, model text, exclude_seen boolean)
 	RETURNS TABLE (item_id bigint, score double precision, rank integer, source text)

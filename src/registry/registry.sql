@@ -132,14 +132,14 @@ BEGIN
 	-- the catalogue of its first member (by name) that has one.
 	IF algorithm = 'content' THEN
 		UPDATE recs.models m
-		SET item_features = (params->>'item_table')::regclass,
-			item_features_id = coalesce(params->>'item_id', 'item_id')
+		SET item_features = (recs_create_model.params->>'item_table')::regclass,
+			item_features_id = coalesce(recs_create_model.params->>'item_id', 'item_id')
 		WHERE m.name = recs_create_model.name;
 	ELSIF algorithm = 'hybrid' THEN
 		UPDATE recs.models m
 		SET item_features = c.item_features, item_features_id = c.item_features_id
 		FROM (SELECT mm.item_features, mm.item_features_id FROM recs.models mm
-			  WHERE mm.name IN (SELECT jsonb_object_keys(params->'members'))
+			  WHERE mm.name IN (SELECT jsonb_object_keys(recs_create_model.params->'members'))
 				AND mm.item_features IS NOT NULL
 			  ORDER BY mm.name LIMIT 1) c
 		WHERE m.name = recs_create_model.name;

@@ -148,9 +148,11 @@ RecordExposure(const char *experiment, const ExperimentRoute *route, int64 user_
  *			 diversity real, context jsonb, experiment text)
  *
  * The list itself is RecsServeList's (serve.c).  With the default options
- * it goes through the Redis cache when one is configured (recs.redis_url):
- * a hit is returned as stored, a miss is computed and stored.  Users with
- * interactions newer than the model (online updates) bypass the cache.
+ * it goes through two cache layers: this backend's memory
+ * (recs.local_cache_size) and Redis when one is configured
+ * (recs.redis_url); a hit is returned as stored, a miss is computed and
+ * stored in both.  Users with interactions newer than the model (online
+ * updates) bypass the caches.
  */
 Datum
 recs_topk(PG_FUNCTION_ARGS)
@@ -216,10 +218,13 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	model = RecsGetModel(name);
 
-	/* the cache holds default-option lists of users as the model knows them */
+	/*
+	 * The caches hold default-option lists of users as the model knows
+	 * them: first this backend's memory, then Redis.
+	 */
 	cacheable = RecsServeOptionsAreDefault(&opts) && experiment == NULL &&
-		RecsRedisEnabled();
-	if (cacheable && model->online && RecsUserIndex(model->data, user_id) >= 0)
+		RecsUserIndex(model->data, user_id) >= 0;
+	if (cacheable && model->online)
 	{
 		bool		updated;
 
@@ -228,12 +233,22 @@ recs_topk(PG_FUNCTION_ARGS)
 		SPI_finish();
 		cacheable = !updated;
 	}
-	if (cacheable && RecsUserIndex(model->data, user_id) >= 0 &&
+	if (cacheable &&
+		RecsLocalCacheGet(model, user_id, k, true, &cached_ids, &cached_scores,
+						  &cached_sources, &cached_n))
+	{
+		for (int i = 0; i < cached_n; i++)
+			EmitRow(rsinfo, cached_ids[i], cached_scores[i], i + 1, cached_sources[i]);
+		return (Datum) 0;
+	}
+	if (cacheable && RecsRedisEnabled() &&
 		RecsCacheGet(model, user_id, k, true, &cached_ids, &cached_scores,
 					 &cached_sources, &cached_n))
 	{
 		for (int i = 0; i < cached_n; i++)
 			EmitRow(rsinfo, cached_ids[i], cached_scores[i], i + 1, cached_sources[i]);
+		RecsLocalCachePut(model, user_id, k, true, cached_ids, cached_scores,
+						  (const char *const *) cached_sources, cached_n);
 		return (Datum) 0;
 	}
 
@@ -258,8 +273,11 @@ recs_topk(PG_FUNCTION_ARGS)
 
 		for (int i = 0; i < ranking.n; i++)
 			ids[i] = model->data->item_ids[ranking.items[i]];
-		RecsCachePut(model, user_id, k, true, ids, ranking.scores,
-					 (const char *const *) ranking.sources, ranking.n);
+		RecsLocalCachePut(model, user_id, k, true, ids, ranking.scores,
+						  (const char *const *) ranking.sources, ranking.n);
+		if (RecsRedisEnabled())
+			RecsCachePut(model, user_id, k, true, ids, ranking.scores,
+						 (const char *const *) ranking.sources, ranking.n);
 	}
 	return (Datum) 0;
 }
