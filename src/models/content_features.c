@@ -62,10 +62,18 @@ ContentResolveTable(const char *table, bool missing_ok)
 	List	   *names = stringToQualifiedNameList(table);
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
 
+	/*
+	 * recs_create_model runs with search_path pg_catalog, pg_temp (and
+	 * turns the same text into the model's catalogue regclass), so an
+	 * unqualified name only finds temporary tables there: say so.
+	 */
 	if (!OidIsValid(relid) && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation \"%s\" does not exist", table)));
+				 errmsg("relation \"%s\" does not exist", table),
+				 list_length(names) == 1 ?
+				 errhint("Table names in params are looked up with search_path pg_catalog, pg_temp; qualify the name with its schema, for example \"public.%s\".",
+						 table) : 0));
 	return relid;
 }
 
@@ -253,7 +261,8 @@ ContentParseSpec(Jsonb *params, const char *table_key, const char *id_key,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"content\" needs parameter \"%s\"", features_key),
-				 errhint("For example {\"%s\": {\"genre\": \"categorical\"}}.", features_key)));
+				 errhint("For example {\"%s\": {\"%s\": \"categorical\"}}.", features_key,
+						 user ? "country" : "genre")));
 
 	if (check)
 	{
@@ -292,7 +301,7 @@ ContentParseSpec(Jsonb *params, const char *table_key, const char *id_key,
 			if (!TypeFits(f->type, typid))
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" of type %s cannot be a %s feature",
+						 errmsg("column \"%s\" of type %s does not fit feature type \"%s\"",
 								f->column, format_type_be(typid), type_names[f->type]),
 						 errdetail("%s", TypeWants(f->type))));
 			if (f->type == CONTENT_TEXT &&
