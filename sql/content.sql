@@ -207,6 +207,7 @@ SELECT label, t.* FROM (VALUES
 	('no feature', '{"item_table": "public.ct_movies", "item_id": "movie", "features": {}}'),
 	('no such table', '{"item_table": "public.ct_nope", "features": {"genre": "categorical"}}'),
 	('unqualified table', '{"item_table": "ct_movies", "features": {"genre": "categorical"}}'),
+	('id column of type text', '{"item_table": "public.ct_movies", "item_id": "genre", "features": {"tags": "tags"}}'),
 	('no such id column', '{"item_table": "public.ct_movies", "features": {"genre": "categorical"}}'),
 	('no such feature column', '{"item_table": "public.ct_movies", "item_id": "movie", "features": {"genres": "categorical"}}'),
 	('unknown type', '{"item_table": "public.ct_movies", "item_id": "movie", "features": {"genre": "category"}}'),

@@ -266,8 +266,16 @@ ContentParseSpec(Jsonb *params, const char *table_key, const char *id_key,
 
 	if (check)
 	{
+		Oid			id_type;
+
 		relid = ContentResolveTable(spec->table, false);
-		(void) CheckColumn(relid, spec->table, spec->id_column, id_key);
+		id_type = CheckColumn(relid, spec->table, spec->id_column, id_key);
+		/* ids are matched to the model's bigint ids */
+		if (id_type != INT2OID && id_type != INT4OID && id_type != INT8OID)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("id column \"%s\" of \"%s\" must be smallint, integer or bigint, not %s",
+							spec->id_column, spec->table, format_type_be(id_type))));
 	}
 
 	capacity = 8;
