@@ -214,6 +214,7 @@ GetVectors(RecsArtifactReader *in, ContentVectors *v, int32 n_rows, int32 n_dims
 	int64		len;
 	char	   *s;
 	int32		d = 0;
+	bool		ok;
 
 	v->n_rows = n_rows;
 	v->n_dims = n_dims;
@@ -228,10 +229,13 @@ GetVectors(RecsArtifactReader *in, ContentVectors *v, int32 n_rows, int32 n_dims
 		v->dim_names[d] = s + p;
 		p += strnlen(s + p, len - p) + 1;
 	}
-	for (int64 p = 0; p < nnz; p++)
-		if (v->idx[p] < 0 || v->idx[p] >= n_dims)
-			d = -1;
-	if (d != n_dims || (len > 0 && s[len - 1] != '\0'))
+	/* every dim named, every entry on a dim, rows ascending */
+	ok = d == n_dims && (len == 0 || s[len - 1] == '\0') && v->ptr[0] == 0;
+	for (int32 r = 0; r < n_rows && ok; r++)
+		ok = v->ptr[r] <= v->ptr[r + 1];
+	for (int64 p = 0; p < nnz && ok; p++)
+		ok = v->idx[p] >= 0 && v->idx[p] < n_dims;
+	if (!ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("model artifact is corrupt"),
