@@ -82,7 +82,7 @@ INSERT INTO ct_movies VALUES
 	(3, 'horror', '{gore}', 'A ghost haunts the house', 2010, '[0, 1, 0]'),
 	(4, 'horror', '{gore,ghost}', 'Ghosts in the house', 2012, '[0, 1, 0.2]'),
 	(5, NULL, NULL, NULL, NULL, NULL),
-	(6, 'comedy', '{dog}', 'dogs', 2020, '[0.9, 0, 0.1]');
+	(6, 'comedy', '{dog,dog}', 'dogs', 2020, '[0.9, 0, 0.1]');
 CREATE TABLE ct_events (user_id int, item_id int, w real, at timestamptz);
 INSERT INTO ct_events VALUES
 	(1, 1, 1, '2024-01-01'), (1, 2, 1, '2024-01-02'),
@@ -108,7 +108,8 @@ FROM unnest(ARRAY['categorical', 'tags', 'text', 'numeric', 'embedding']) t,
 	recs_similar_items(1, 10, 'ct_' || t) s
 GROUP BY t ORDER BY t;
 -- categorical: one dim per value (comedy 1, 2, 6 alike);
--- tags: {family, dog} vs {family} or {dog}: 1 / sqrt(2) = 0.7071;
+-- tags: {family, dog} vs {family} or {dog, dog} (a tag counts once):
+--   1 / sqrt(2) = 0.7071;
 -- text (english, stemmed): "A dog runs" vs "Dogs running home" share dog and
 --   run: with N = 5, df(dog) = 3, df(run) = 2, df(home) = 1, cos =
 --   (ln(5/3)^2 + ln(5/2)^2) / (sqrt(ln(5/3)^2 + ln(5/2)^2)

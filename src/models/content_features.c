@@ -389,12 +389,13 @@ CompareRowDim(const void *a, const void *b)
 
 /*
  * Number the distinct keys of entries[0..n-1] 0, 1, ... in byte order,
- * summing the values of entries with the same key and row (the first one
- * keeps the sum, the others get value NAN and are dropped by the caller);
- * returns the number of dims and their keys in *keys.
+ * merging entries with the same key and row (a row listed twice, a tag
+ * repeated in an array): the first one keeps the sum of their values when
+ * sum is set, else its own, and the others get value NAN, for Compact to
+ * drop; returns the number of dims and their keys in *keys.
  */
 static int32
-NumberKeys(Entry *entries, int64 n, char ***keys)
+NumberKeys(Entry *entries, int64 n, bool sum, char ***keys)
 {
 	int32		n_dims = 0;
 	int64		first = -1;
@@ -407,7 +408,8 @@ NumberKeys(Entry *entries, int64 n, char ***keys)
 			(*keys)[n_dims++] = entries[i].key;
 		else if (entries[i].row == entries[first].row)
 		{
-			entries[first].value += entries[i].value;
+			if (sum)
+				entries[first].value += entries[i].value;
 			entries[i].value = NAN;
 			entries[i].dim = n_dims - 1;
 			continue;
@@ -570,7 +572,8 @@ ReadFeature(const ContentFeature *f, const char *table, const char *id,
 				char	  **keys;
 				const char *sep = f->type == CONTENT_TEXT ? ":" : "=";
 
-				*n_dims = NumberKeys(block->e, block->n, &keys);
+				/* text sums term frequencies; a value or tag is there or not */
+				*n_dims = NumberKeys(block->e, block->n, f->type == CONTENT_TEXT, &keys);
 				block->n = Compact(block->e, block->n);
 				names = palloc(sizeof(char *) * Max(*n_dims, 1));
 				for (int32 k = 0; k < *n_dims; k++)
