@@ -26,6 +26,7 @@ OBJS = \
 	src/models/algorithm.o \
 	src/models/bpr_mf.o \
 	src/models/content.o \
+	src/models/content_features.o \
 	src/models/ease.o \
 	src/models/factors.o \
 	src/models/hybrid.o \
