@@ -2,11 +2,6 @@
 -- hand, profiles, time decay, catalogue items nobody has used, cold users
 -- from user features, explanations, evaluation, and bad params.
 
--- recs_create_model's UPDATE of the catalogue for content models reads
--- "params", which plpgsql finds ambiguous (a variable and a column of
--- recs.models); until registry.sql qualifies it, resolve it as the variable.
-SET plpgsql.variable_conflict = use_variable;
-
 -- ---------------------------------------------------------------------
 -- TF-IDF on a corpus small enough to check by hand (config "simple": no
 -- stemming, no stop words).  Doc 5 is an empty text, which counts in N;
@@ -257,4 +252,3 @@ SELECT recs_train('ct_gone');
 SELECT recs_drop_model(name) FROM recs.models WHERE name LIKE 'ct\_%' ORDER BY name;
 DROP TABLE ct_docs, ct_doc_events, ct_movies, ct_events, ct_users, ct_bad_emb;
 DROP FUNCTION ct_try(jsonb, name);
-RESET plpgsql.variable_conflict;
