@@ -138,7 +138,7 @@ BEGIN
 		UPDATE recs.models m
 		SET item_features = c.item_features, item_features_id = c.item_features_id
 		FROM (SELECT mm.item_features, mm.item_features_id FROM recs.models mm
-			  WHERE mm.name IN (SELECT jsonb_object_keys(params->'members'))
+			  WHERE mm.name IN (SELECT jsonb_object_keys(recs_create_model.params->'members'))
 				AND mm.item_features IS NOT NULL
 			  ORDER BY mm.name LIMIT 1) c
 		WHERE m.name = recs_create_model.name;
