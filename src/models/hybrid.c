@@ -31,7 +31,7 @@
  *
  * Artifact sections, after the common ones:
  *   hybrid.members    int32[1]   n, the number of members
- *   hybrid.normalize  int32[1]   a RecsHybridNorm
+ *   hybrid.norm       int32[1]   a RecsHybridNorm
  *   hybrid.weights    float8[n]  the final (given or learned) weights
  * then for each member i, in the order of "members" (jsonb's key order):
  *   hybrid.name.<i>   char[]     its model name
@@ -360,7 +360,7 @@ HybridTrain(const RecsInteractions *data, Jsonb *params, RecsArtifactWriter *out
 	n = p.n_members;
 	norm = (int32) p.norm;
 	RecsArtifactPutScalar(out, "hybrid.members", n);
-	RecsArtifactPutScalar(out, "hybrid.normalize", norm);
+	RecsArtifactPutScalar(out, "hybrid.norm", norm);
 	RecsArtifactPut(out, "hybrid.weights", p.weights, n, sizeof(float8));
 	for (int i = 0; i < n; i++)
 	{
@@ -392,7 +392,7 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 {
 	HybridState *state = palloc0(sizeof(HybridState));
 	int32	   *n = RecsArtifactGetExact(in, "hybrid.members", 1, sizeof(int32));
-	int32	   *norm = RecsArtifactGetExact(in, "hybrid.normalize", 1, sizeof(int32));
+	int32	   *norm = RecsArtifactGetExact(in, "hybrid.norm", 1, sizeof(int32));
 
 	if (*n < 1 || *n > RECS_HYBRID_MAX_MEMBERS)
 		CorruptHybrid(psprintf("The hybrid has %d members.", *n));
