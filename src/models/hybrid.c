@@ -260,6 +260,13 @@ HybridCheckParams(Jsonb *params, bool has_weight, bool has_time)
 	SPI_finish();
 }
 
+/* errcontext of whatever fails while a member is looked up or trained */
+static void
+MemberErrorContext(void *arg)
+{
+	errcontext("member \"%s\" of the hybrid", (const char *) arg);
+}
+
 /*
  * Each member's recipe from recs.models, into CurrentMemoryContext.
  */
@@ -267,11 +274,18 @@ static void
 LookupMembers(const HybridParams *p, RecsHybridMember *members)
 {
 	MemoryContext caller = CurrentMemoryContext;
+	ErrorContextCallback context;
 
+	context.callback = MemberErrorContext;
+	context.previous = error_context_stack;
+	error_context_stack = &context;
 	SPI_connect();
 	for (int i = 0; i < p->n_members; i++)
 	{
-		RecsModelSpec *spec = RecsLookupModelSpec(p->names[i], false, caller);
+		RecsModelSpec *spec;
+
+		context.arg = p->names[i];
+		spec = RecsLookupModelSpec(p->names[i], false, caller);
 
 		/* a model re-created as a hybrid since the check would recurse */
 		if (strcmp(spec->algorithm, "hybrid") == 0)
@@ -284,6 +298,7 @@ LookupMembers(const HybridParams *p, RecsHybridMember *members)
 		members[i].params = spec->params;
 	}
 	SPI_finish();
+	error_context_stack = context.previous;
 }
 
 /*
@@ -294,9 +309,15 @@ bytea *
 RecsHybridTrainMember(const RecsHybridMember *member, const RecsInteractions *data)
 {
 	RecsArtifactWriter writer;
+	ErrorContextCallback context;
 
+	context.callback = MemberErrorContext;
+	context.arg = member->name;
+	context.previous = error_context_stack;
+	error_context_stack = &context;
 	RecsArtifactBegin(&writer);
 	member->algorithm->train(data, member->params, &writer);
+	error_context_stack = context.previous;
 	return RecsArtifactFinish(&writer);
 }
 
