@@ -236,6 +236,20 @@ SELECT recs_create_model('hyg_seeded', 'hybrid', 'hy_groups',
 									 "learn_k": 3, "validation_seed": 7, "normalize": "rank"}');
 SELECT recs_train('hyg_seeded');
 SELECT recs_train('hyg_seeded');
+-- more than 3 members: coordinate ascent from the given weights; weightings
+-- that validate as well as the best and stay closest to the given ones win
+SELECT recs_create_model('hyg_uknn', 'user_knn', 'hy_groups', time_column => 't',
+						 params => '{"similarity": "cosine"}');
+SELECT recs_create_model('hyg_jac', 'item_knn', 'hy_groups', time_column => 't',
+						 params => '{"similarity": "jaccard"}');
+SELECT recs_train('hyg_uknn'), recs_train('hyg_jac');
+SELECT recs_create_model('hyg4', 'hybrid', 'hy_groups', time_column => 't',
+						 params => '{"members": {"hyg_pop": 0.7, "hyg_knn": 0.1, "hyg_uknn": 0.1, "hyg_jac": 0.1},
+									 "weights": "learn", "normalize": "minmax"}');
+SELECT recs_train('hyg4');
+SELECT reason FROM recs_explain(11, 11, 'hyg4') ORDER BY reason;
+-- a hybrid predicts no ratings
+SELECT recs_predict(11, 11, 'hyg4');
 -- learning evaluates with the validation split too
 SET recs.validate_on_train = on;
 SELECT recs_train('hyg');
