@@ -114,8 +114,8 @@ SELECT hy_try(p) FROM (VALUES
 	('{"members": {"hy_pop": 1}, "weights": "learn", "learn_k": 0}'),
 	('{"members": {"hy_pop": 1}, "neighbours": 5}'),
 	('{"members": {"hy_pop": 1}, "cold_start": ["popular"], "context_boost": 0.5}')) AS t(p);
--- and the hints and details
-\set VERBOSITY default
+-- and the hints and details (not the context: recs_create_model's lines)
+\set SHOW_CONTEXT never
 SELECT recs_create_model('hy_bad', 'hybrid', 'hy_events',
 						 params => '{"members": {"hy_pop": 1, "nope": 1}}');
 SELECT recs_create_model('hy_bad', 'hybrid', 'hy_events',
@@ -266,6 +266,7 @@ SELECT recs_train('hy_gone');
 SELECT recs_create_model('hy_lost', 'hybrid', 'hy_events',
 						 params => '{"members": {"hy_gone": 1}}');
 SELECT recs_drop_model('hy_gone');
+\set SHOW_CONTEXT errors
 SELECT recs_train('hy_lost');
 
 SELECT recs_drop_model(name) FROM recs.models WHERE name LIKE 'hy%' ORDER BY name;

@@ -12,8 +12,8 @@
  *                      member's scores for a user are put on one scale;
  *   "weights":         "learn" to learn the weights on a validation split
  *                      of the training data (hybrid_learn.c); the numbers
- *                      of "members" then only break ties between equally
- *                      good weightings;
+ *                      of "members" are then the prior that only clear
+ *                      evidence moves;
  *   "learn_k":         the k of the NDCG@k that learning maximises
  *                      (default 10; only with "weights": "learn");
  *   "validation_seed": seed of the validation split of data without times
