@@ -30,6 +30,7 @@ OBJS = \
 	src/models/ease.o \
 	src/models/factors.o \
 	src/models/hybrid.o \
+	src/models/hybrid_learn.o \
 	src/models/ials.o \
 	src/models/item_knn.o \
 	src/models/ncf.o \
