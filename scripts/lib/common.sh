@@ -36,8 +36,9 @@ fi
 
 # Other PostgreSQL versions may be installed: always use 15's tools, for
 # the build (PG_CONFIG) and for psql, initdb and pg_ctl (PATH), rather than
-# Debian's version-guessing wrappers in /usr/bin.
-RECS_PG_BINDIR=/usr/lib/postgresql/15/bin
+# Debian's version-guessing wrappers in /usr/bin.  RECS_PG_BINDIR may name
+# another (relocated) PostgreSQL 15 installation, for parallel work.
+RECS_PG_BINDIR=${RECS_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 export PG_CONFIG="$RECS_PG_BINDIR/pg_config"
 export PATH="$RECS_PG_BINDIR:$PATH"
 
