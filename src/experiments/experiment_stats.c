@@ -33,8 +33,9 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 
+#include "experiments/experiments.h"
+
 /* buckets of the assignment hash; weights are mapped onto these */
-#define RECS_BUCKETS 10000
 
 #define RECS_FNV_OFFSET UINT64CONST(0xcbf29ce484222325)
 #define RECS_FNV_PRIME UINT64CONST(0x100000001b3)
@@ -80,22 +81,28 @@ MixBits(uint64 h)
  * recs.assignment_bucket(salt text, user_id bigint) -> integer in
  * [0, RECS_BUCKETS): the stable bucket of a user in an experiment.
  */
-Datum
-recs_assignment_bucket(PG_FUNCTION_ARGS)
+int32
+RecsAssignmentBucket(const char *salt, size_t salt_len, int64 user_id)
 {
-	text	   *salt = PG_GETARG_TEXT_PP(0);
-	int64		user_id = PG_GETARG_INT64(1);
 	char		digits[MAXINT8LEN + 1];
 	int			ndigits;
 	uint64		h = RECS_FNV_OFFSET;
 
 	ndigits = pg_lltoa(user_id, digits);
-	h = FnvAppend(h, (const unsigned char *) VARDATA_ANY(salt), VARSIZE_ANY_EXHDR(salt));
+	h = FnvAppend(h, (const unsigned char *) salt, salt_len);
 	h = FnvAppend(h, (const unsigned char *) ":", 1);
 	h = FnvAppend(h, (const unsigned char *) digits, ndigits);
 	h = MixBits(h);
+	return (int32) (h % RECS_BUCKETS);
+}
 
-	PG_RETURN_INT32((int32) (h % RECS_BUCKETS));
+Datum
+recs_assignment_bucket(PG_FUNCTION_ARGS)
+{
+	text	   *salt = PG_GETARG_TEXT_PP(0);
+
+	PG_RETURN_INT32(RecsAssignmentBucket(VARDATA_ANY(salt), VARSIZE_ANY_EXHDR(salt),
+										 PG_GETARG_INT64(1)));
 }
 
 /* recs.normal_cdf(x) = P(Z <= x) for a standard normal Z */

@@ -21,7 +21,10 @@ CREATE TABLE recs.experiments (
 	created_at timestamptz NOT NULL DEFAULT now(),
 	created_by name NOT NULL DEFAULT current_user,
 	weights_changed_at timestamptz NOT NULL DEFAULT now(),
-	stopped_at timestamptz
+	stopped_at timestamptz,
+	-- bumped by every change to the experiment's variants or overrides, so
+	-- that backends caching the definition (routing.c) see the change
+	revision bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE recs.experiments IS 'A/B experiments: salt of the assignment hash, attribution window, running or stopped';
 
@@ -113,6 +116,24 @@ CREATE FUNCTION recs_experiment_unrecorded_exposures()
 	RETURNS bigint
 	AS 'MODULE_PATHNAME', 'recs_unrecorded_exposures' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION recs_experiment_unrecorded_exposures() IS 'exposures this session served in read-only transactions (e.g. on a standby) and could not record';
+
+-- every change to variants or overrides touches the experiment's row
+CREATE FUNCTION recs.touch_experiment()
+	RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	UPDATE recs.experiments x SET revision = x.revision + 1
+	WHERE x.name = CASE WHEN TG_OP = 'DELETE' THEN OLD.experiment ELSE NEW.experiment END;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION recs.touch_experiment() IS 'internal: bump an experiment''s revision when its variants or overrides change';
+CREATE TRIGGER touch_experiment AFTER INSERT OR UPDATE OR DELETE ON recs.experiment_variants
+	FOR EACH ROW EXECUTE FUNCTION recs.touch_experiment();
+CREATE TRIGGER touch_experiment AFTER INSERT OR UPDATE OR DELETE ON recs.experiment_overrides
+	FOR EACH ROW EXECUTE FUNCTION recs.touch_experiment();
 
 -- internal checks
 

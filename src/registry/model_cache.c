@@ -164,8 +164,8 @@ ResolveRegistryOids(void)
  * Probe relation's primary key (a text column) for key under the active
  * snapshot; returns the heap tuple (a copy) or NULL.
  */
-static HeapTuple
-ProbeByTextKey(Oid relid, Oid pkey, const char *key, TupleDesc *desc)
+HeapTuple
+RecsProbeByTextKey(Oid relid, Oid pkey, const char *key, TupleDesc *desc)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	ScanKeyData skey;
@@ -199,7 +199,7 @@ ProbeModelRow(const char *name, ModelRow *row)
 	memset(row, 0, sizeof(ModelRow));
 	if (name == NULL)
 	{
-		tuple = ProbeByTextKey(registry.config, registry.config_pkey, "default_model", &desc);
+		tuple = RecsProbeByTextKey(registry.config, registry.config_pkey, "default_model", &desc);
 		if (tuple == NULL)
 			return false;
 		value = heap_getattr(tuple, registry.config_value, desc, &isnull);
@@ -207,7 +207,7 @@ ProbeModelRow(const char *name, ModelRow *row)
 	}
 	strlcpy(row->name, name, NAMEDATALEN);
 
-	tuple = ProbeByTextKey(registry.models, registry.models_pkey, name, &desc);
+	tuple = RecsProbeByTextKey(registry.models, registry.models_pkey, name, &desc);
 	if (tuple == NULL)
 		return false;
 	row->xmin = HeapTupleHeaderGetXmin(tuple->t_data);

@@ -7,6 +7,8 @@
 
 #include "postgres.h"
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "utils/jsonb.h"
 
 #include "cf/interactions.h"
@@ -50,6 +52,7 @@ extern RecsInteractions *RecsReadSource(const RecsModelSpec *spec,
 										int64 *rows_read, int64 *rows_skipped);
 
 /* model_cache.c */
+extern HeapTuple RecsProbeByTextKey(Oid relid, Oid pkey, const char *key, TupleDesc *desc);
 extern RecsLoadedModel *RecsGetModel(const char *name);
 extern RecsLoadedModel *RecsLoadModelVersion(const char *name, const int32 *version,
 											  MemoryContext target);

@@ -22,6 +22,7 @@
 #include "utils/lsyscache.h"
 
 #include "cache/cache.h"
+#include "experiments/experiments.h"
 #include "registry/registry.h"
 #include "serve/serve.h"
 #include "serve/topk_heap.h"
@@ -58,57 +59,12 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
- * Serve through an experiment: the user's variant decides the model (a
- * model argument as well is an error), rows are tagged "<variant>:<source>"
- * and the exposure is recorded (recs.record_exposure).  The caller is
- * connected to SPI; strings are copied into target.
+ * Record what an experiment served (recs.record_exposure: an INSERT into
+ * recs.exposures, or a WARNING in a read-only transaction).  The caller is
+ * connected to SPI.
  */
-typedef struct ExperimentRoute
-{
-	char	   *variant;
-	char	   *model;
-	Datum		model_version;
-	bool		model_version_null;
-	bool		forced;
-	bool		record;
-} ExperimentRoute;
-
 static void
-RouteExperiment(const char *experiment, int64 user_id, ExperimentRoute *route,
-				MemoryContext target)
-{
-	Oid			argtypes[2] = {TEXTOID, INT8OID};
-	Datum		args[2] = {CStringGetTextDatum(experiment), Int64GetDatum(user_id)};
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	bool		isnull;
-
-	if (SPI_execute_with_args("SELECT variant, model, model_version, forced, record"
-							  " FROM recs.experiment_route($1, $2)",
-							  2, argtypes, args, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "could not route user %lld in experiment \"%s\"",
-			 (long long) user_id, experiment);
-	tuple = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	route->variant = SPI_getvalue(tuple, desc, 1);
-	route->model = SPI_getvalue(tuple, desc, 2);
-	if (route->variant != NULL)
-		route->variant = MemoryContextStrdup(target, route->variant);
-	if (route->model != NULL)
-		route->model = MemoryContextStrdup(target, route->model);
-	if (route->variant == NULL || route->model == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("experiment \"%s\" has no variant for user %lld",
-						experiment, (long long) user_id)));
-	route->model_version = SPI_getbinval(tuple, desc, 3, &route->model_version_null);
-	route->forced = DatumGetBool(SPI_getbinval(tuple, desc, 4, &isnull));
-	route->record = DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull));
-}
-
-static void
-RecordExposure(const char *experiment, const ExperimentRoute *route, int64 user_id,
+RecordExposure(const char *experiment, const RecsExperimentRoute *route, int64 user_id,
 			   const RecsLoadedModel *model, const RecsRanking *ranking)
 {
 	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, BOOLOID,
@@ -128,8 +84,7 @@ RecordExposure(const char *experiment, const ExperimentRoute *route, int64 user_
 	args[0] = CStringGetTextDatum(experiment);
 	args[1] = CStringGetTextDatum(route->variant);
 	args[2] = CStringGetTextDatum(route->model);
-	args[3] = route->model_version;
-	nulls[3] = route->model_version_null ? 'n' : ' ';
+	args[3] = Int32GetDatum(model->version);
 	args[4] = Int64GetDatum(user_id);
 	args[5] = BoolGetDatum(route->forced);
 	args[6] = PointerGetDatum(construct_array(ids, ranking->n, INT8OID, sizeof(int64),
@@ -162,7 +117,7 @@ recs_topk(PG_FUNCTION_ARGS)
 	int			k;
 	char	   *name = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	char	   *experiment = NULL;
-	ExperimentRoute route;
+	RecsExperimentRoute route;
 	RecsServeOptions opts;
 	RecsServeInfo info;
 	RecsLoadedModel *model;
@@ -203,17 +158,14 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	if (experiment != NULL)
 	{
-		MemoryContext caller = CurrentMemoryContext;
-
 		if (name != NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("recs_topk takes a model or an experiment, not both"),
 					 errdetail("The experiment decides which model serves each user.")));
-		SPI_connect();
-		RouteExperiment(experiment, user_id, &route, caller);
-		name = route.model;
-		SPI_finish();
+		RecsRouteExperiment(experiment, user_id, &route);
+		name = pstrdup(route.model);
+		route.variant = pstrdup(route.variant);
 	}
 
 	model = RecsGetModel(name);

@@ -1,0 +1,54 @@
+-- recs_topk(..., experiment => name): the variant routing in C
+-- (src/experiments/routing.c) agrees with recs_variant for every user, sees
+-- ramp-ups, overrides and stops at once, and records one exposure per list.
+
+CREATE TABLE es_events (user_id int, item_id int);
+INSERT INTO es_events SELECT u, (u * 5 + i) % 30 FROM generate_series(1, 200) u, generate_series(1, 4) i;
+SELECT recs_create_model('es_pop', 'popular', 'es_events');
+SELECT recs_create_model('es_knn', 'item_knn', 'es_events');
+SELECT recs_train('es_pop'), recs_train('es_knn');
+SELECT recs_create_experiment('es', '{"control": {"model": "es_pop", "weight": 70},
+	"treatment": {"model": "es_knn", "weight": 30}}', salt => 'es-salt');
+
+CREATE FUNCTION es_served_variant(u bigint) RETURNS text LANGUAGE sql AS $$
+	SELECT DISTINCT split_part(source, ':', 1) FROM recs_topk(u, 3, experiment => 'es')
+$$;
+
+-- every user's served variant is recs_variant's, and the rows come from its model
+SELECT count(*) AS users, count(*) FILTER (WHERE es_served_variant(u) = recs_variant('es', u)) AS agree
+FROM generate_series(1, 200) u;
+SELECT variant, count(*) AS exposures, count(DISTINCT user_id) AS users, bool_and(NOT forced) AS hashed,
+	min(model) AS model
+FROM recs.exposures WHERE experiment = 'es' GROUP BY variant ORDER BY variant;
+SELECT bool_and(t.source = 'treatment:item_knn' OR t.source = 'treatment:popular_fallback')
+FROM generate_series(1, 200) u, recs_topk(u, 3, experiment => 'es') t
+WHERE recs_variant('es', u) = 'treatment';
+
+-- a ramp-up is seen by the next call in this session (the definition is cached)
+SELECT recs_set_experiment_weights('es', '{"control": 30, "treatment": 70}');
+SELECT count(*) FILTER (WHERE es_served_variant(u) = recs_variant('es', u)) AS agree,
+	count(*) FILTER (WHERE es_served_variant(u) = 'treatment') AS treatment
+FROM generate_series(1, 200) u;
+
+-- an override, and its removal
+SELECT u AS control_user FROM generate_series(1, 200) u WHERE recs_variant('es', u) = 'control' LIMIT 1 \gset
+SELECT recs_force_variant('es', :control_user, 'treatment');
+SELECT es_served_variant(:control_user), recs_variant('es', :control_user);
+SELECT forced FROM recs.exposures WHERE experiment = 'es' AND user_id = :control_user ORDER BY id DESC LIMIT 1;
+SELECT recs_force_variant('es', :control_user, NULL);
+SELECT es_served_variant(:control_user);
+
+-- stopped: everyone gets the winner, nothing is recorded
+SELECT count(*) AS exposures_before FROM recs.exposures WHERE experiment = 'es' \gset
+SELECT recs_stop_experiment('es', winner => 'treatment');
+SELECT count(DISTINCT es_served_variant(u)) AS variants, min(es_served_variant(u)) AS served
+FROM generate_series(1, 50) u;
+SELECT count(*) - :exposures_before AS new_exposures FROM recs.exposures WHERE experiment = 'es';
+
+-- errors
+SELECT * FROM recs_topk(1, 3, experiment => 'es_nope');
+SELECT * FROM recs_topk(1, 3, experiment => repeat('x', 100));
+SELECT * FROM recs_topk(1, 3, 'es_pop', experiment => 'es');
+-- a dropped experiment is gone for this session's cache too
+SELECT recs_drop_experiment('es');
+SELECT * FROM recs_topk(1, 3, experiment => 'es');
