@@ -219,43 +219,6 @@ END
 $$;
 COMMENT ON FUNCTION recs.assign(text, bigint) IS 'internal: a user''s variant in an experiment (forced or by bucket), with the variant''s model';
 
--- recs_topk(..., experiment => name): which variant serves the user, and
--- whether the exposure is recorded (not once the experiment is stopped:
--- then everyone gets the winner, else the baseline)
-CREATE FUNCTION recs.experiment_route(experiment text, user_id bigint,
-									  OUT variant text, OUT model text,
-									  OUT model_version integer, OUT forced boolean,
-									  OUT record boolean)
-	LANGUAGE plpgsql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	x recs.experiments;
-	a record;
-BEGIN
-	SELECT * INTO x FROM recs.experiments e WHERE e.name = experiment;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'experiment "%" does not exist', experiment
-			USING ERRCODE = 'undefined_object';
-	END IF;
-	IF x.status = 'stopped' THEN
-		variant := coalesce(x.winner, recs.baseline_variant(x.name));
-		SELECT v.model INTO model FROM recs.experiment_variants v
-		WHERE v.experiment = x.name AND v.variant = experiment_route.variant;
-		forced := false;
-		record := false;
-		RETURN;
-	END IF;
-	a := recs.assign(experiment, user_id);
-	variant := a.variant;
-	model := a.model;
-	model_version := a.model_version;
-	forced := a.forced;
-	record := true;
-END
-$$;
-COMMENT ON FUNCTION recs.experiment_route(text, bigint) IS 'internal: the variant and model recs_topk serves a user in an experiment, and whether to record the exposure';
-
 -- record what recs_topk(..., experiment => name) served; a read-only
 -- transaction (a hot standby) serves and warns instead, and counts it
 CREATE FUNCTION recs.record_exposure(experiment text, variant text, model text,
