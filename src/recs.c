@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 
 #include "cache/cache.h"
+#include "experiments/experiments.h"
 #include "models/training.h"
 #include "registry/registry.h"
 #include "types/embedding_kernels.h"
@@ -31,6 +32,7 @@ _PG_init(void)
 	RecsRegistryInit();
 	RecsCacheInit();
 	RecsWorkerInit();
+	RecsExposureQueueInit();
 
 	/* the background worker exists only when loaded at server start */
 	if (process_shared_preload_libraries_in_progress)

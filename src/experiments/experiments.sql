@@ -244,6 +244,48 @@ END
 $$;
 COMMENT ON FUNCTION recs.record_exposure(text, text, text, integer, bigint, boolean, bigint[], real[], integer) IS 'internal: record an exposure served by recs_topk through an experiment (warn instead when read-only)';
 
+-- the worker writes exposures queued by recs_topk (exposure_queue.c); an
+-- event tracked meanwhile is attributed now, by the same rule as
+-- recs_track: the latest exposure that showed the item within the window
+CREATE FUNCTION recs.write_queued_exposure(experiment text, variant text, model text,
+										   model_version integer, user_id bigint,
+										   forced boolean, items bigint[], scores real[],
+										   fallback_rows integer, shown_at timestamptz)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	w interval;
+	new_id bigint;
+BEGIN
+	SELECT x.attribution_window INTO w FROM recs.experiments x WHERE x.name = experiment;
+	IF NOT FOUND THEN
+		RETURN;					-- dropped since: its exposures went with it
+	END IF;
+	INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, forced,
+								items, scores, fallback_rows, shown_at)
+	VALUES (experiment, variant, model, model_version, user_id, forced,
+			items, scores, fallback_rows, shown_at)
+	RETURNING id INTO new_id;
+	UPDATE recs.events e SET exposure_id = new_id
+	WHERE e.user_id = write_queued_exposure.user_id
+	  AND e.item_id = ANY (items)
+	  AND e.at >= shown_at AND e.at <= shown_at + w
+	  AND (e.exposure_id IS NULL
+		   OR (SELECT x.shown_at FROM recs.exposures x WHERE x.id = e.exposure_id) < shown_at);
+END
+$$;
+COMMENT ON FUNCTION recs.write_queued_exposure(text, text, text, integer, bigint, boolean, bigint[], real[], integer, timestamptz) IS 'internal: the worker''s insert of an exposure queued in shared memory, attributing events tracked before it was written';
+
+CREATE FUNCTION recs_exposure_queue_stats(OUT enabled boolean, OUT capacity_bytes bigint,
+										  OUT used_bytes bigint, OUT pending bigint,
+										  OUT queued bigint, OUT written bigint,
+										  OUT direct bigint)
+	RETURNS record
+	AS 'MODULE_PATHNAME', 'recs_exposure_queue_stats' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION recs_exposure_queue_stats() IS 'the shared-memory queue of exposures (preloaded recs with its worker): size, use, exposures pending, queued and written since start, and inserted directly because the queue was full';
+
 -- the variant lifts and p-values are measured against
 CREATE FUNCTION recs.baseline_variant(experiment text)
 	RETURNS text

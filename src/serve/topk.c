@@ -59,6 +59,27 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
+ * Queue what an experiment served for the worker to write
+ * (experiments/exposure_queue.c); false when it cannot be queued.
+ */
+static bool
+QueueExposure(const char *experiment, const RecsExperimentRoute *route, int64 user_id,
+			  const RecsLoadedModel *model, const RecsRanking *ranking)
+{
+	int64	   *ids = palloc(sizeof(int64) * Max(ranking->n, 1));
+	int			fallback_rows = 0;
+
+	for (int i = 0; i < ranking->n; i++)
+	{
+		ids[i] = model->data->item_ids[ranking->items[i]];
+		fallback_rows += ranking->fallback[i];
+	}
+	return RecsQueueExposure(experiment, route->variant, route->model, model->version,
+							 user_id, route->forced, ids, ranking->scores, ranking->n,
+							 fallback_rows);
+}
+
+/*
  * Record what an experiment served (recs.record_exposure: an INSERT into
  * recs.exposures, or a WARNING in a read-only transaction).  The caller is
  * connected to SPI.
@@ -206,11 +227,11 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	RecsServeList(model, user_id, k, &opts, &ranking, &info);
 
-	if (experiment != NULL)
+	if (experiment != NULL && route.record && ranking.n > 0 &&
+		!QueueExposure(experiment, &route, user_id, model, &ranking))
 	{
 		SPI_connect();
-		if (route.record)
-			RecordExposure(experiment, &route, user_id, model, &ranking);
+		RecordExposure(experiment, &route, user_id, model, &ranking);
 		SPI_finish();
 	}
 

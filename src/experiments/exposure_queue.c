@@ -1,0 +1,404 @@
+/*
+ * exposure_queue.c
+ *		Exposures recorded by recs_topk(..., experiment => name) go through a
+ *		queue in shared memory that the background worker writes to
+ *		recs.exposures, so that serving in an experiment costs about what
+ *		serving without one does.
+ *
+ * Writing an exposure synchronously is an INSERT and, for a serving
+ * transaction that wrote nothing else, a commit that waits for its WAL
+ * flush: ten times the cost of the recommendation itself.  With recs in
+ * shared_preload_libraries, recs_topk instead appends the exposure to a
+ * byte ring in shared memory (recs.exposure_queue_size) under an LWLock,
+ * and the worker, woken every RECS_EXPOSURE_FLUSH_MS or when the ring is a
+ * quarter full, inserts what is queued in one transaction of its own.
+ *
+ * Nothing is lost silently:
+ *	- a full ring, a server in recovery, no preloading, no worker running,
+ *	  or a database other than the worker's (recs.worker_database):
+ *	  recs_topk inserts synchronously, as without the queue (a full ring
+ *	  is counted as "direct");
+ *	- an event tracked before its exposure is written is attributed when
+ *	  the worker writes the exposure (recs.write_queued_exposures);
+ *	- queued exposures that a crash or an immediate shutdown takes with
+ *	  it (at most RECS_EXPOSURE_FLUSH_MS worth) are counted, and the worker
+ *	  logs the count when it exits with exposures still queued.
+ *
+ * The worker advances the ring's tail only after its transaction commits;
+ * the worker is the ring's only reader.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "experiments/experiments.h"
+
+/* One queued exposure: this header, then the three names, then the lists. */
+typedef struct QueuedExposure
+{
+	uint32		length;			/* of the whole record, MAXALIGNed */
+	int32		model_version;
+	int64		user_id;
+	TimestampTz shown_at;
+	int32		n_items;
+	int32		fallback_rows;
+	uint16		experiment_len;
+	uint16		variant_len;
+	uint16		model_len;
+	bool		forced;
+	/* char experiment[], variant[], model[]; int64 items[]; float4 scores[] */
+} QueuedExposure;
+
+typedef struct ExposureQueue
+{
+	LWLock	   *lock;
+	uint64		capacity;		/* bytes of data[] */
+	uint64		head;			/* bytes ever appended */
+	uint64		tail;			/* bytes ever written to the table */
+	uint64		queued;			/* exposures ever appended */
+	uint64		written;		/* exposures ever written by the worker */
+	uint64		direct;			/* exposures inserted directly (ring full) */
+	Latch	   *worker_latch;	/* woken when a quarter full */
+	Oid			worker_database;	/* only its exposures are queued */
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} ExposureQueue;
+
+int			recs_exposure_queue_kb = 1024;
+
+static ExposureQueue *queue = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size
+QueueSize(void)
+{
+	return add_size(offsetof(ExposureQueue, data),
+					mul_size((Size) recs_exposure_queue_kb, 1024));
+}
+
+static void
+ExposureQueueShmemRequest(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(QueueSize());
+	RequestNamedLWLockTranche("recs exposure queue", 1);
+}
+
+static void
+ExposureQueueShmemStartup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	queue = ShmemInitStruct("recs exposure queue", QueueSize(), &found);
+	if (!found)
+	{
+		memset(queue, 0, offsetof(ExposureQueue, data));
+		queue->lock = &(GetNamedLWLockTranche("recs exposure queue"))->lock;
+		queue->capacity = (uint64) recs_exposure_queue_kb * 1024;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init; the queue exists only when preloaded. */
+void
+RecsExposureQueueInit(void)
+{
+	/* a PGC_POSTMASTER setting can only be defined at server start */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomIntVariable("recs.exposure_queue_size",
+							"Shared memory for exposures waiting to be written by the recs worker.",
+							"0 writes every exposure synchronously.  Needs shared_preload_libraries = 'recs'.",
+							&recs_exposure_queue_kb,
+							1024, 0, 1024 * 1024,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	if (recs_exposure_queue_kb == 0)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = ExposureQueueShmemRequest;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = ExposureQueueShmemStartup;
+}
+
+/* Copy len bytes in or out of the ring at logical offset pos. */
+static void
+RingWrite(uint64 pos, const void *src, Size len)
+{
+	uint64		at = pos % queue->capacity;
+	Size		first = Min(len, queue->capacity - at);
+
+	memcpy(queue->data + at, src, first);
+	if (first < len)
+		memcpy(queue->data, (const char *) src + first, len - first);
+}
+
+static void
+RingRead(uint64 pos, void *dst, Size len)
+{
+	uint64		at = pos % queue->capacity;
+	Size		first = Min(len, queue->capacity - at);
+
+	memcpy(dst, queue->data + at, first);
+	if (first < len)
+		memcpy((char *) dst + first, queue->data, len - first);
+}
+
+/*
+ * Queue one exposure; false when the queue cannot take it (not preloaded,
+ * in recovery, full, or no worker to write it), and the caller inserts it
+ * itself.
+ */
+bool
+RecsQueueExposure(const char *experiment, const char *variant, const char *model,
+				  int32 model_version, int64 user_id, bool forced,
+				  const int64 *items, const float4 *scores, int n_items,
+				  int fallback_rows)
+{
+	QueuedExposure h;
+	Size		names;
+	Size		length;
+	uint64		pos;
+	bool		wake;
+
+	/* the worker writes into its own database only */
+	if (queue == NULL || queue->worker_latch == NULL ||
+		queue->worker_database != MyDatabaseId || RecoveryInProgress())
+		return false;
+
+	memset(&h, 0, sizeof(h));
+	h.experiment_len = strlen(experiment);
+	h.variant_len = strlen(variant);
+	h.model_len = strlen(model);
+	names = h.experiment_len + h.variant_len + h.model_len;
+	length = MAXALIGN(sizeof(h) + MAXALIGN(names) +
+					  (Size) n_items * (sizeof(int64) + sizeof(float4)));
+	if (length > queue->capacity / 4)
+		return false;
+	h.length = (uint32) length;
+	h.model_version = model_version;
+	h.user_id = user_id;
+	h.shown_at = GetCurrentTransactionStartTimestamp();
+	h.n_items = n_items;
+	h.fallback_rows = fallback_rows;
+	h.forced = forced;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	if (queue->head + length - queue->tail > queue->capacity)
+	{
+		queue->direct++;
+		LWLockRelease(queue->lock);
+		return false;
+	}
+	pos = queue->head;
+	RingWrite(pos, &h, sizeof(h));
+	pos += sizeof(h);
+	RingWrite(pos, experiment, h.experiment_len);
+	RingWrite(pos + h.experiment_len, variant, h.variant_len);
+	RingWrite(pos + h.experiment_len + h.variant_len, model, h.model_len);
+	pos += MAXALIGN(names);
+	RingWrite(pos, items, sizeof(int64) * n_items);
+	RingWrite(pos + sizeof(int64) * n_items, scores, sizeof(float4) * n_items);
+	queue->head += length;
+	queue->queued++;
+	wake = queue->head - queue->tail > queue->capacity / 4;
+	LWLockRelease(queue->lock);
+
+	if (wake && queue->worker_latch != NULL)
+		SetLatch(queue->worker_latch);
+	return true;
+}
+
+/* The worker says where to wake it, and that it is there to write. */
+void
+RecsExposureQueueAttachWorker(void)
+{
+	if (queue == NULL)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->worker_latch = MyLatch;
+	queue->worker_database = MyDatabaseId;
+	LWLockRelease(queue->lock);
+}
+
+/* The worker is leaving: say how many exposures it leaves unwritten. */
+void
+RecsExposureQueueDetachWorker(int code, Datum arg)
+{
+	uint64		left;
+
+	if (queue == NULL)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->worker_latch = NULL;
+	left = queue->queued - queue->written;
+	LWLockRelease(queue->lock);
+	if (left > 0)
+		ereport(LOG,
+				(errmsg("recs worker exits with %llu exposures queued but not written",
+						(unsigned long long) left),
+				 errdetail("They are written when the worker is back, unless the server stops: then they are lost.")));
+}
+
+/*
+ * Write the queued exposures to recs.exposures (worker, in a transaction,
+ * connected to SPI); returns the position the tail may advance to once the
+ * transaction commits, and how many exposures that is.
+ */
+uint64
+RecsWriteQueuedExposures(uint64 *count)
+{
+	static SPIPlanPtr plan = NULL;
+	uint64		tail;
+	uint64		head;
+	uint64		pos;
+	uint64		n = 0;
+
+	*count = 0;
+	if (queue == NULL)
+		return 0;
+	LWLockAcquire(queue->lock, LW_SHARED);
+	tail = queue->tail;
+	head = queue->head;
+	LWLockRelease(queue->lock);
+	if (head == tail)
+		return tail;
+
+	if (plan == NULL)
+	{
+		Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, BOOLOID,
+		INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID, TIMESTAMPTZOID};
+
+		plan = SPI_prepare("SELECT recs.write_queued_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+						   10, argtypes);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the writing of queued exposures");
+	}
+
+	/* only the worker reads, and only it moves the tail: no lock needed to read */
+	for (pos = tail; pos < head;)
+	{
+		QueuedExposure h;
+		char	   *names;
+		int64	   *items;
+		float4	   *scores;
+		Datum	   *item_datums;
+		Datum	   *score_datums;
+		Datum		args[10];
+		uint64		p;
+
+		RingRead(pos, &h, sizeof(h));
+		p = pos + sizeof(h);
+		names = palloc(h.experiment_len + h.variant_len + h.model_len + 1);
+		RingRead(p, names, h.experiment_len + h.variant_len + h.model_len);
+		p += MAXALIGN(h.experiment_len + h.variant_len + h.model_len);
+		items = palloc(sizeof(int64) * Max(h.n_items, 1));
+		scores = palloc(sizeof(float4) * Max(h.n_items, 1));
+		RingRead(p, items, sizeof(int64) * h.n_items);
+		RingRead(p + sizeof(int64) * h.n_items, scores, sizeof(float4) * h.n_items);
+
+		item_datums = palloc(sizeof(Datum) * Max(h.n_items, 1));
+		score_datums = palloc(sizeof(Datum) * Max(h.n_items, 1));
+		for (int i = 0; i < h.n_items; i++)
+		{
+			item_datums[i] = Int64GetDatum(items[i]);
+			score_datums[i] = Float4GetDatum(scores[i]);
+		}
+		args[0] = PointerGetDatum(cstring_to_text_with_len(names, h.experiment_len));
+		args[1] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len,
+														   h.variant_len));
+		args[2] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len + h.variant_len,
+														   h.model_len));
+		args[3] = Int32GetDatum(h.model_version);
+		args[4] = Int64GetDatum(h.user_id);
+		args[5] = BoolGetDatum(h.forced);
+		args[6] = PointerGetDatum(construct_array(item_datums, h.n_items, INT8OID, sizeof(int64),
+												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[7] = PointerGetDatum(construct_array(score_datums, h.n_items, FLOAT4OID,
+												  sizeof(float4), true, TYPALIGN_INT));
+		args[8] = Int32GetDatum(h.fallback_rows);
+		args[9] = TimestampTzGetDatum(h.shown_at);
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not write a queued exposure");
+
+		pos += h.length;
+		n++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	*count = n;
+	return pos;
+}
+
+/* Is anything waiting to be written? (a hint: read without the lock) */
+bool
+RecsExposuresPending(void)
+{
+	return queue != NULL && queue->head != queue->tail;
+}
+
+/* After the writing transaction committed: free the ring up to tail. */
+void
+RecsExposuresWritten(uint64 tail, uint64 count)
+{
+	if (queue == NULL || count == 0)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	queue->tail = tail;
+	queue->written += count;
+	LWLockRelease(queue->lock);
+}
+
+PG_FUNCTION_INFO_V1(recs_exposure_queue_stats);
+
+/*
+ * recs_exposure_queue_stats(): whether exposures are queued, the ring's
+ * size and use, and counts since server start.
+ */
+Datum
+recs_exposure_queue_stats(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[7];
+	bool		nulls[7] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	desc = BlessTupleDesc(desc);
+	if (queue == NULL)
+	{
+		values[0] = BoolGetDatum(false);
+		for (int i = 1; i < 7; i++)
+			nulls[i] = true;
+	}
+	else
+	{
+		LWLockAcquire(queue->lock, LW_SHARED);
+		values[0] = BoolGetDatum(queue->worker_latch != NULL);
+		values[1] = Int64GetDatum((int64) queue->capacity);
+		values[2] = Int64GetDatum((int64) (queue->head - queue->tail));
+		values[3] = Int64GetDatum((int64) (queue->queued - queue->written));
+		values[4] = Int64GetDatum((int64) queue->queued);
+		values[5] = Int64GetDatum((int64) queue->written);
+		values[6] = Int64GetDatum((int64) queue->direct);
+		LWLockRelease(queue->lock);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
