@@ -52,3 +52,23 @@ SELECT * FROM recs_topk(1, 3, 'es_pop', experiment => 'es');
 -- a dropped experiment is gone for this session's cache too
 SELECT recs_drop_experiment('es');
 SELECT * FROM recs_topk(1, 3, experiment => 'es');
+
+-- Without preloading (as here) exposures are inserted synchronously; with
+-- it, the worker writes queued ones through recs.write_queued_exposures,
+-- which also attributes events tracked before the exposure was written.
+SELECT enabled FROM recs_exposure_queue_stats();
+SELECT recs_create_experiment('es2', '{"a": {"model": "es_pop", "weight": 1}, "b": {"model": "es_knn", "weight": 1}}');
+-- user 7 clicks item 3 at 12:00:05; the exposure showing it (12:00:00) is
+-- written afterwards, with another one for user 8 and one of a dropped experiment
+SELECT recs_track(7, 3, 'click', 1, '2024-05-01 12:00:05+00') AS attributed_at_track_time;
+SELECT recs.write_queued_exposures(
+	ARRAY['es2', 'es2', 'gone'], ARRAY['a', 'b', 'a'], ARRAY['es_pop', 'es_knn', 'es_pop'],
+	ARRAY[1, 1, 1], ARRAY[7, 8, 7]::bigint[], ARRAY[false, true, false],
+	ARRAY[0, 2, 3, 4], ARRAY[3, 4, 5, 6]::bigint[], ARRAY[0.9, 0.8, 0.7, 0.6]::real[],
+	ARRAY[0, 1, 0], ARRAY['2024-05-01 12:00:00+00', '2024-05-01 12:00:01+00',
+						  '2024-05-01 12:00:02+00']::timestamptz[]) AS written;
+SELECT user_id, variant, items, scores, forced, fallback_rows, shown_at
+FROM recs.exposures WHERE experiment = 'es2' ORDER BY id;
+SELECT e.user_id, e.item_id, x.user_id AS exposure_user, x.items
+FROM recs.events e JOIN recs.exposures x ON x.id = e.exposure_id
+WHERE e.at = '2024-05-01 12:00:05+00';

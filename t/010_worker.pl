@@ -361,6 +361,33 @@ ok( $node->poll_query_until(
 $node->safe_psql($db, "UPDATE recs.schedules SET next_run = 'infinity'");
 
 # ---------------------------------------------------------------------------
+# Exposures of recs_topk(..., experiment => ...) go through the shared-memory
+# queue and the worker writes them; events are attributed to them.
+
+$node->safe_psql($db, q{
+SELECT recs_create_experiment('x', '{"a": {"model": "m", "weight": 1}, "b": {"model": "m", "weight": 1}}');
+});
+is($node->safe_psql($db, 'SELECT enabled FROM recs_exposure_queue_stats()'),
+	't', 'with preloading and the worker running, exposures are queued');
+$node->safe_psql($db,
+	"SELECT count(*) FROM generate_series(1, 40) u, recs_topk(u, 5, experiment => 'x')");
+is($node->safe_psql($db, 'SELECT queued >= 40, direct FROM recs_exposure_queue_stats()'),
+	't|0', 'the 40 lists are queued, none inserted directly');
+ok( $node->poll_query_until(
+		$db, "SELECT count(*) = 40 FROM recs.exposures WHERE experiment = 'x'"),
+	'the worker writes them to recs.exposures');
+is( $node->safe_psql($db,
+		"SELECT count(DISTINCT user_id), bool_and(cardinality(items) = 5), bool_and(variant = recs_variant('x', user_id)) FROM recs.exposures WHERE experiment = 'x'"),
+	'40|t|t', 'one exposure per user, with its items and its variant');
+# a click right after serving, whether or not its exposure is written yet
+my $item = $node->safe_psql($db, "SELECT item_id FROM recs_topk(41, 1, experiment => 'x')");
+$node->safe_psql($db, "SELECT recs_track(41, $item, 'click')");
+ok( $node->poll_query_until(
+		$db,
+		"SELECT exposure_id IS NOT NULL FROM recs.events WHERE user_id = 41 AND item_id = $item"),
+	'a click tracked right after serving is attributed to its exposure');
+
+# ---------------------------------------------------------------------------
 # A hot standby runs the worker, which stays idle.
 
 $node->backup('bk');

@@ -244,39 +244,52 @@ END
 $$;
 COMMENT ON FUNCTION recs.record_exposure(text, text, text, integer, bigint, boolean, bigint[], real[], integer) IS 'internal: record an exposure served by recs_topk through an experiment (warn instead when read-only)';
 
--- the worker writes exposures queued by recs_topk (exposure_queue.c); an
--- event tracked meanwhile is attributed now, by the same rule as
--- recs_track: the latest exposure that showed the item within the window
-CREATE FUNCTION recs.write_queued_exposure(experiment text, variant text, model text,
-										   model_version integer, user_id bigint,
-										   forced boolean, items bigint[], scores real[],
-										   fallback_rows integer, shown_at timestamptz)
-	RETURNS void
-	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+-- the worker writes exposures queued by recs_topk (exposure_queue.c), a
+-- batch at a time: one row per exposure in the parallel arrays, the items
+-- and scores of exposure i at positions offsets[i] + 1 .. offsets[i + 1];
+-- events tracked meanwhile are attributed now, by recs_track's rule (the
+-- latest exposure that showed the item within the window).  Exposures of
+-- experiments dropped since are skipped.
+CREATE FUNCTION recs.write_queued_exposures(experiments text[], variants text[], models text[],
+											versions integer[], users bigint[], forced boolean[],
+											offsets integer[], items bigint[], scores real[],
+											fallback_rows integer[], shown timestamptz[])
+	RETURNS bigint
+	LANGUAGE sql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	w interval;
-	new_id bigint;
-BEGIN
-	SELECT x.attribution_window INTO w FROM recs.experiments x WHERE x.name = experiment;
-	IF NOT FOUND THEN
-		RETURN;					-- dropped since: its exposures went with it
-	END IF;
-	INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, forced,
-								items, scores, fallback_rows, shown_at)
-	VALUES (experiment, variant, model, model_version, user_id, forced,
-			items, scores, fallback_rows, shown_at)
-	RETURNING id INTO new_id;
-	UPDATE recs.events e SET exposure_id = new_id
-	WHERE e.user_id = write_queued_exposure.user_id
-	  AND e.item_id = ANY (items)
-	  AND e.at >= shown_at AND e.at <= shown_at + w
-	  AND (e.exposure_id IS NULL
-		   OR (SELECT x.shown_at FROM recs.exposures x WHERE x.id = e.exposure_id) < shown_at);
-END
+	WITH batch AS (
+		SELECT b.*, items[offsets[b.i] + 1 : offsets[b.i + 1]] AS its,
+			   scores[offsets[b.i] + 1 : offsets[b.i + 1]] AS scs
+		FROM unnest(experiments, variants, models, versions, users, forced, fallback_rows, shown)
+			 WITH ORDINALITY AS b(experiment, variant, model, version, user_id, forced,
+								  fallback_rows, shown_at, i)
+	), written AS (
+		INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, forced,
+									items, scores, fallback_rows, shown_at)
+		SELECT b.experiment, b.variant, b.model, b.version, b.user_id, b.forced, b.its, b.scs,
+			   b.fallback_rows, b.shown_at
+		FROM batch b
+		WHERE EXISTS (SELECT 1 FROM recs.experiments x WHERE x.name = b.experiment)
+		ORDER BY b.i
+		RETURNING id, experiment, user_id, items, shown_at
+	), attributed AS (
+		UPDATE recs.events e SET exposure_id = a.id
+		FROM (SELECT DISTINCT ON (e2.id) e2.id AS event_id, w.id
+			  FROM written w
+			  JOIN recs.experiments x ON x.name = w.experiment
+			  JOIN recs.events e2 ON e2.user_id = w.user_id
+				   AND e2.at >= w.shown_at AND e2.at <= w.shown_at + x.attribution_window
+				   AND e2.item_id = ANY (w.items)
+			  WHERE e2.exposure_id IS NULL
+				 OR (SELECT x2.shown_at FROM recs.exposures x2 WHERE x2.id = e2.exposure_id) < w.shown_at
+			  ORDER BY e2.id, w.shown_at DESC, w.id DESC) a
+		WHERE e.id = a.event_id
+		RETURNING 1
+	)
+	SELECT count(*) FROM written
 $$;
-COMMENT ON FUNCTION recs.write_queued_exposure(text, text, text, integer, bigint, boolean, bigint[], real[], integer, timestamptz) IS 'internal: the worker''s insert of an exposure queued in shared memory, attributing events tracked before it was written';
+COMMENT ON FUNCTION recs.write_queued_exposures(text[], text[], text[], integer[], bigint[], boolean[], integer[], bigint[], real[], integer[], timestamp with time zone[]) IS 'internal: the worker''s insert of a batch of exposures queued in shared memory, attributing events tracked before they were written';
 
 CREATE FUNCTION recs_exposure_queue_stats(OUT enabled boolean, OUT capacity_bytes bigint,
 										  OUT used_bytes bigint, OUT pending bigint,

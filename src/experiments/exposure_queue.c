@@ -76,7 +76,7 @@ typedef struct ExposureQueue
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } ExposureQueue;
 
-int			recs_exposure_queue_kb = 1024;
+int			recs_exposure_queue_kb = 8192;
 
 static ExposureQueue *queue = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -127,7 +127,7 @@ RecsExposureQueueInit(void)
 							"Shared memory for exposures waiting to be written by the recs worker.",
 							"0 writes every exposure synchronously.  Needs shared_preload_libraries = 'recs'.",
 							&recs_exposure_queue_kb,
-							1024, 0, 1024 * 1024,
+							8192, 0, 1024 * 1024,
 							PGC_POSTMASTER,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
@@ -258,19 +258,80 @@ RecsExposureQueueDetachWorker(int code, Datum arg)
 				 errdetail("They are written when the worker is back, unless the server stops: then they are lost.")));
 }
 
+/* A batch of queued exposures as the parallel arrays of the SQL call. */
+typedef struct Batch
+{
+	int			n;
+	int			n_items;
+	Datum	   *experiments;
+	Datum	   *variants;
+	Datum	   *models;
+	Datum	   *versions;
+	Datum	   *users;
+	Datum	   *forced;
+	Datum	   *offsets;		/* n + 1 */
+	Datum	   *items;
+	Datum	   *scores;
+	Datum	   *fallback_rows;
+	Datum	   *shown;
+} Batch;
+
+#define RECS_EXPOSURE_BATCH 2000
+
+static void
+WriteBatch(Batch *b)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		args[11];
+
+	if (b->n == 0)
+		return;
+	if (plan == NULL)
+	{
+		Oid			argtypes[11] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
+			INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID,
+		INT4ARRAYOID, TIMESTAMPTZARRAYOID};
+
+		plan = SPI_prepare("SELECT recs.write_queued_exposures($1, $2, $3, $4, $5, $6, $7,"
+						   " $8, $9, $10, $11)", 11, argtypes);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the writing of queued exposures");
+	}
+	args[0] = PointerGetDatum(construct_array(b->experiments, b->n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[1] = PointerGetDatum(construct_array(b->variants, b->n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(b->models, b->n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = PointerGetDatum(construct_array(b->versions, b->n, INT4OID, 4, true, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_array(b->users, b->n, INT8OID, 8, FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	args[5] = PointerGetDatum(construct_array(b->forced, b->n, BOOLOID, 1, true, TYPALIGN_CHAR));
+	args[6] = PointerGetDatum(construct_array(b->offsets, b->n + 1, INT4OID, 4, true, TYPALIGN_INT));
+	args[7] = PointerGetDatum(construct_array(b->items, b->n_items, INT8OID, 8, FLOAT8PASSBYVAL,
+											  TYPALIGN_DOUBLE));
+	args[8] = PointerGetDatum(construct_array(b->scores, b->n_items, FLOAT4OID, 4, true,
+											  TYPALIGN_INT));
+	args[9] = PointerGetDatum(construct_array(b->fallback_rows, b->n, INT4OID, 4, true,
+											  TYPALIGN_INT));
+	args[10] = PointerGetDatum(construct_array(b->shown, b->n, TIMESTAMPTZOID, 8,
+											   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not write queued exposures");
+}
+
 /*
  * Write the queued exposures to recs.exposures (worker, in a transaction,
- * connected to SPI); returns the position the tail may advance to once the
- * transaction commits, and how many exposures that is.
+ * connected to SPI), in batches of RECS_EXPOSURE_BATCH; returns the
+ * position the tail may advance to once the transaction commits, and how
+ * many exposures that is.
  */
 uint64
 RecsWriteQueuedExposures(uint64 *count)
 {
-	static SPIPlanPtr plan = NULL;
 	uint64		tail;
 	uint64		head;
 	uint64		pos;
 	uint64		n = 0;
+	Batch		b;
+	int			items_room = 0;
 
 	*count = 0;
 	if (queue == NULL)
@@ -282,27 +343,25 @@ RecsWriteQueuedExposures(uint64 *count)
 	if (head == tail)
 		return tail;
 
-	if (plan == NULL)
-	{
-		Oid			argtypes[10] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, BOOLOID,
-		INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID, TIMESTAMPTZOID};
+	memset(&b, 0, sizeof(b));
+	b.experiments = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.variants = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.models = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.versions = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.users = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.forced = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.offsets = palloc(sizeof(Datum) * (RECS_EXPOSURE_BATCH + 1));
+	b.fallback_rows = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	b.shown = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
+	items_room = RECS_EXPOSURE_BATCH * 16;
+	b.items = palloc(sizeof(Datum) * items_room);
+	b.scores = palloc(sizeof(Datum) * items_room);
 
-		plan = SPI_prepare("SELECT recs.write_queued_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-						   10, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the writing of queued exposures");
-	}
-
-	/* only the worker reads, and only it moves the tail: no lock needed to read */
+	/* only the worker reads, and only it moves the tail: [tail, head) is stable */
 	for (pos = tail; pos < head;)
 	{
 		QueuedExposure h;
 		char	   *names;
-		int64	   *items;
-		float4	   *scores;
-		Datum	   *item_datums;
-		Datum	   *score_datums;
-		Datum		args[10];
 		uint64		p;
 
 		RingRead(pos, &h, sizeof(h));
@@ -310,39 +369,51 @@ RecsWriteQueuedExposures(uint64 *count)
 		names = palloc(h.experiment_len + h.variant_len + h.model_len + 1);
 		RingRead(p, names, h.experiment_len + h.variant_len + h.model_len);
 		p += MAXALIGN(h.experiment_len + h.variant_len + h.model_len);
-		items = palloc(sizeof(int64) * Max(h.n_items, 1));
-		scores = palloc(sizeof(float4) * Max(h.n_items, 1));
-		RingRead(p, items, sizeof(int64) * h.n_items);
-		RingRead(p + sizeof(int64) * h.n_items, scores, sizeof(float4) * h.n_items);
 
-		item_datums = palloc(sizeof(Datum) * Max(h.n_items, 1));
-		score_datums = palloc(sizeof(Datum) * Max(h.n_items, 1));
+		if (b.n_items + h.n_items > items_room)
+		{
+			items_room = Max(items_room * 2, b.n_items + h.n_items);
+			b.items = repalloc(b.items, sizeof(Datum) * items_room);
+			b.scores = repalloc(b.scores, sizeof(Datum) * items_room);
+		}
 		for (int i = 0; i < h.n_items; i++)
 		{
-			item_datums[i] = Int64GetDatum(items[i]);
-			score_datums[i] = Float4GetDatum(scores[i]);
+			int64		item;
+			float4		score;
+
+			RingRead(p + sizeof(int64) * i, &item, sizeof(int64));
+			RingRead(p + sizeof(int64) * h.n_items + sizeof(float4) * i, &score, sizeof(float4));
+			b.items[b.n_items + i] = Int64GetDatum(item);
+			b.scores[b.n_items + i] = Float4GetDatum(score);
 		}
-		args[0] = PointerGetDatum(cstring_to_text_with_len(names, h.experiment_len));
-		args[1] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len,
-														   h.variant_len));
-		args[2] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len + h.variant_len,
-														   h.model_len));
-		args[3] = Int32GetDatum(h.model_version);
-		args[4] = Int64GetDatum(h.user_id);
-		args[5] = BoolGetDatum(h.forced);
-		args[6] = PointerGetDatum(construct_array(item_datums, h.n_items, INT8OID, sizeof(int64),
-												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[7] = PointerGetDatum(construct_array(score_datums, h.n_items, FLOAT4OID,
-												  sizeof(float4), true, TYPALIGN_INT));
-		args[8] = Int32GetDatum(h.fallback_rows);
-		args[9] = TimestampTzGetDatum(h.shown_at);
-		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not write a queued exposure");
+
+		b.offsets[b.n] = Int32GetDatum(b.n_items);
+		b.experiments[b.n] = PointerGetDatum(cstring_to_text_with_len(names, h.experiment_len));
+		b.variants[b.n] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len,
+																   h.variant_len));
+		b.models[b.n] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len +
+																 h.variant_len, h.model_len));
+		b.versions[b.n] = Int32GetDatum(h.model_version);
+		b.users[b.n] = Int64GetDatum(h.user_id);
+		b.forced[b.n] = BoolGetDatum(h.forced);
+		b.fallback_rows[b.n] = Int32GetDatum(h.fallback_rows);
+		b.shown[b.n] = TimestampTzGetDatum(h.shown_at);
+		b.n_items += h.n_items;
+		b.n++;
+		b.offsets[b.n] = Int32GetDatum(b.n_items);
+		pfree(names);
 
 		pos += h.length;
 		n++;
-		CHECK_FOR_INTERRUPTS();
+		if (b.n == RECS_EXPOSURE_BATCH)
+		{
+			WriteBatch(&b);
+			b.n = 0;
+			b.n_items = 0;
+			CHECK_FOR_INTERRUPTS();
+		}
 	}
+	WriteBatch(&b);
 	*count = n;
 	return pos;
 }
@@ -369,8 +440,9 @@ RecsExposuresWritten(uint64 tail, uint64 count)
 PG_FUNCTION_INFO_V1(recs_exposure_queue_stats);
 
 /*
- * recs_exposure_queue_stats(): whether exposures are queued, the ring's
- * size and use, and counts since server start.
+ * recs_exposure_queue_stats(): whether this database's exposures are
+ * queued (preloaded, the worker running here), the ring's size and use,
+ * and counts since server start.
  */
 Datum
 recs_exposure_queue_stats(PG_FUNCTION_ARGS)
@@ -391,7 +463,8 @@ recs_exposure_queue_stats(PG_FUNCTION_ARGS)
 	else
 	{
 		LWLockAcquire(queue->lock, LW_SHARED);
-		values[0] = BoolGetDatum(queue->worker_latch != NULL);
+		values[0] = BoolGetDatum(queue->worker_latch != NULL &&
+								 queue->worker_database == MyDatabaseId);
 		values[1] = Int64GetDatum((int64) queue->capacity);
 		values[2] = Int64GetDatum((int64) (queue->head - queue->tail));
 		values[3] = Int64GetDatum((int64) (queue->queued - queue->written));

@@ -275,10 +275,9 @@ recs_worker_main(Datum main_arg)
 			ereport(LOG,
 					(errmsg("recs worker reloaded its configuration: naptime %d s",
 							recs_worker_naptime)));
-			/* a new naptime applies from now */
-			next_round = Min(next_round,
-							 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-														 recs_worker_naptime * 1000L));
+			/* the next round is a new naptime from now */
+			next_round = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 recs_worker_naptime * 1000L);
 		}
 
 		WriteExposures();
