@@ -100,6 +100,7 @@ SELECT * FROM recs_topk(:uid, 10, 'ml_popular');
 EOF2
 
 # run NAME SCRIPT: pgbench for $seconds s; prints "tps p50_ms p99_ms"
+# (PGOPTIONS from the caller's environment reaches the server)
 run_pgbench() {
 	local name=$1 script=$2 dir="$tmp/$1"
 	mkdir -p "$dir"
@@ -124,8 +125,13 @@ echo "serving with pgbench (2 clients, -M prepared, $seconds s each, random user
 # connection loads the model (reported in p99 if it matters)
 read -r base_tps _ _ < <(run_pgbench select1 "$tmp/select1.sql")
 read -r rows_tps _ _ < <(run_pgbench rows10 "$tmp/rows10.sql")
-read -r knn_tps knn_p50 knn_p99 < <(run_pgbench topk_item_knn "$tmp/topk.sql")
-read -r pop_tps pop_p50 pop_p99 < <(run_pgbench topk_popular "$tmp/topk_pop.sql")
+# every call computes its list: the in-memory list cache off
+read -r knn_tps knn_p50 knn_p99 < <(PGOPTIONS='-c recs.local_cache_size=0' run_pgbench topk_item_knn "$tmp/topk.sql")
+read -r pop_tps pop_p50 pop_p99 < <(PGOPTIONS='-c recs.local_cache_size=0' run_pgbench topk_popular "$tmp/topk_pop.sql")
+# as configured by default: repeated users are served from each backend's
+# in-memory list cache (recs.local_cache_size); 943 users fit, so after the
+# first pass nearly every call is a hit
+read -r knnc_tps knnc_p50 knnc_p99 < <(run_pgbench topk_item_knn_cached "$tmp/topk.sql")
 printf '  %-34s %10s %10s %10s %18s\n' query tps p50_ms p99_ms "tps vs SELECT 1"
 # SELECT 1 takes a few microseconds, below what pgbench's per-transaction
 # log resolves (it records many 0 us), so only its throughput is shown.
@@ -136,6 +142,8 @@ printf '  %-34s %10.0f %10.3f %10.3f %18.2f\n' "recs_topk(u, 10, 'ml_item_knn')"
 	"$(ratio "$knn_tps" "$base_tps")"
 printf '  %-34s %10.0f %10.3f %10.3f %18.2f\n' "recs_topk(u, 10, 'ml_popular')" "$pop_tps" "$pop_p50" "$pop_p99" \
 	"$(ratio "$pop_tps" "$base_tps")"
+printf '  %-34s %10.0f %10.3f %10.3f %18.2f\n' "item_knn, list cache on (default)" "$knnc_tps" "$knnc_p50" "$knnc_p99" \
+	"$(ratio "$knnc_tps" "$base_tps")"
 
 echo
 echo "targets:"
@@ -143,6 +151,7 @@ verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "NOT met"; fi; }
 ndcg_ratio=$(psql_q -Atc "SELECT round((SELECT ndcg_at_k FROM bench_accuracy WHERE model = 'ml_item_knn' AND setup = 'random 80/20')::numeric
 	/ (SELECT ndcg_at_k FROM bench_accuracy WHERE model = 'ml_popular' AND setup = 'random 80/20')::numeric, 3)")
 echo "  recs_topk p50 under 1 ms for item_knn:        ${knn_p50} ms -> $(verdict "$(at_least 1 "$knn_p50")")"
-echo "  throughput at least half of SELECT 1's:       $(ratio "$knn_tps" "$base_tps") -> $(verdict "$(at_least "$(ratio "$knn_tps" "$base_tps")" 0.5)")"
+echo "  throughput at least half of SELECT 1's:       computing every list $(ratio "$knn_tps" "$base_tps") -> $(verdict "$(at_least "$(ratio "$knn_tps" "$base_tps")" 0.5)");" \
+	"with the default list cache $(ratio "$knnc_tps" "$base_tps") -> $(verdict "$(at_least "$(ratio "$knnc_tps" "$base_tps")" 0.5)")"
 echo "    (returning 10 constant rows reaches $(ratio "$rows_tps" "$base_tps") of SELECT 1; item_knn reaches $(ratio "$knn_tps" "$rows_tps") of that)"
 echo "  item_knn NDCG@10 >= 1.3 x popular (80/20):    ${ndcg_ratio} x -> $(verdict "$(at_least "$ndcg_ratio" 1.3)")"
