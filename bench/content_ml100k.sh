@@ -190,8 +190,9 @@ FROM (VALUES (1, '{"genres": "tags"}'::jsonb),
 			 (3, '{"genres": "tags", "year": {"type": "numeric", "weight": 0.5}, "title": {"type": "text", "weight": 0.5}}')) v(o, f);
 SELECT recs_create_model('bc_try_content_' || ord, 'content', 'bc.ratings', time_column => 'at', params => params)
 FROM bc.trials WHERE kind = 'content' \g /dev/null
-UPDATE bc.trials SET ndcg = (SELECT ndcg_at_k FROM recs_evaluate('bc_try_content_' || ord, 10, 'random', 0.2, 1))
-WHERE kind = 'content';
+SELECT format('UPDATE bc.trials SET ndcg = (SELECT ndcg_at_k FROM recs_evaluate(%L, 10, %L, 0.2, 1)) WHERE kind = %L AND ord = %s',
+	'bc_try_content_' || ord, 'random', kind, ord)
+FROM bc.trials WHERE kind = 'content' ORDER BY ord \gexec
 SELECT recs_create_model('bc_content', 'content', 'bc.ratings', time_column => 'at', params => params)
 FROM (SELECT params FROM bc.trials WHERE kind = 'content' ORDER BY ndcg DESC, ord LIMIT 1) c \g /dev/null
 -- the same item features without user features, for the hybrid_nouf variant
@@ -207,8 +208,9 @@ FROM (VALUES (1, 0.05, 'zscore'), (2, 0.1, 'zscore'), (3, 0.2, 'zscore'), (4, 0.
 			 (5, 0.1, 'minmax'), (6, 0.1, 'rank')) v(o, w, n);
 SELECT recs_create_model('bc_try_hybrid_' || ord, 'hybrid', 'bc.ratings', time_column => 'at', params => params)
 FROM bc.trials WHERE kind = 'hybrid' \g /dev/null
-UPDATE bc.trials SET ndcg = (SELECT ndcg_at_k FROM recs_evaluate('bc_try_hybrid_' || ord, 10, 'random', 0.2, 1))
-WHERE kind = 'hybrid';
+SELECT format('UPDATE bc.trials SET ndcg = (SELECT ndcg_at_k FROM recs_evaluate(%L, 10, %L, 0.2, 1)) WHERE kind = %L AND ord = %s',
+	'bc_try_hybrid_' || ord, 'random', kind, ord)
+FROM bc.trials WHERE kind = 'hybrid' ORDER BY ord \gexec
 SELECT recs_create_model('bc_hybrid', 'hybrid', 'bc.ratings', time_column => 'at', params => params)
 FROM (SELECT params FROM bc.trials WHERE kind = 'hybrid' ORDER BY ndcg DESC, ord LIMIT 1) c \g /dev/null
 SELECT recs_create_model('bc_hybrid_nouf', 'hybrid', 'bc.ratings', time_column => 'at',
@@ -239,11 +241,9 @@ echo
 echo "== 1. overall: recs_evaluate(model, 10, 'random', 0.2, 42), the same split for every model =="
 psql_q <<'SQL'
 SET client_min_messages = warning;
-INSERT INTO bc.results
-SELECT 'overall', m, e.users_evaluated, e.ndcg_at_k, e.hit_rate_at_k, e.precision_at_k, e.recall_at_k, e.coverage
-FROM unnest(ARRAY['bc_popular', 'bc_ease', 'bc_content', 'bc_hybrid', 'bc_hybrid_learn']) WITH ORDINALITY AS u(m, o),
-	LATERAL recs_evaluate(m, 10, 'random', 0.2, 42) e
-ORDER BY o;
+SELECT format('INSERT INTO bc.results SELECT %L, %L, users_evaluated, ndcg_at_k, hit_rate_at_k, precision_at_k,'
+	' recall_at_k, coverage FROM recs_evaluate(%L, 10, %L, 0.2, 42)', 'overall', m, m, 'random')
+FROM unnest(ARRAY['bc_popular', 'bc_ease', 'bc_content', 'bc_hybrid', 'bc_hybrid_learn']) m \gexec
 SELECT substr(model, 4) AS model, users, bc.r(ndcg) AS "NDCG@10", bc.r(hit_rate) AS "HR@10",
 	bc.r(precision_at_k) AS "P@10", bc.r(recall_at_k) AS "R@10", bc.r(coverage) AS coverage
 FROM bc.results WHERE protocol = 'overall'
@@ -251,10 +251,9 @@ ORDER BY array_position(ARRAY['bc_popular', 'bc_ease', 'bc_content', 'bc_hybrid'
 SELECT 'hybrid: ' || (params->'members')::text || ', ' || coalesce(params->>'normalize', 'zscore') AS "chosen hybrid"
 FROM recs.models WHERE name = 'bc_hybrid';
 -- the same comparison on 5 more random splits
-CREATE TABLE bc.seeds AS
-SELECT s AS seed, m AS model, e.ndcg_at_k AS ndcg
-FROM generate_series(43, 47) s, unnest(ARRAY['bc_ease', 'bc_content', 'bc_hybrid', 'bc_hybrid_learn']) m,
-	LATERAL recs_evaluate(m, 10, 'random', 0.2, s) e;
+CREATE TABLE bc.seeds (seed int, model text, ndcg float8);
+SELECT format('INSERT INTO bc.seeds SELECT %s, %L, ndcg_at_k FROM recs_evaluate(%L, 10, %L, 0.2, %s)', s, m, m, 'random', s)
+FROM generate_series(43, 47) s, unnest(ARRAY['bc_ease', 'bc_content', 'bc_hybrid', 'bc_hybrid_learn']) m \gexec
 WITH w AS (
 	SELECT seed, max(ndcg) FILTER (WHERE model = 'bc_ease') AS ease,
 		max(ndcg) FILTER (WHERE model = 'bc_content') AS content,
@@ -285,11 +284,10 @@ ORDER BY algorithm = 'hybrid', name \g /dev/null
 SELECT recs_train('bc_cu_' || m)
 FROM unnest(ARRAY['popular', 'ease', 'content', 'hybrid', 'hybrid_nouf', 'hybrid_learn']) m \g /dev/null
 -- users with 1..5 training interactions, through the evaluation framework
-INSERT INTO bc.results
-SELECT 'cold users 1-5, evaluate_split', m, e.users_evaluated, e.ndcg_at_k, e.hit_rate_at_k,
-	e.precision_at_k, e.recall_at_k, e.coverage
-FROM unnest(ARRAY['popular', 'ease', 'content', 'hybrid', 'hybrid_nouf', 'hybrid_learn']) m,
-	LATERAL recs_evaluate_split('bc_cu_' || m, 'bc.cu_test_1to5') e;
+SELECT format('INSERT INTO bc.results SELECT %L, %L, users_evaluated, ndcg_at_k, hit_rate_at_k, precision_at_k,'
+	' recall_at_k, coverage FROM recs_evaluate_split(%L, %L)', 'cold users 1-5, evaluate_split', m, 'bc_cu_' || m,
+	'bc.cu_test_1to5')
+FROM unnest(ARRAY['popular', 'ease', 'content', 'hybrid', 'hybrid_nouf', 'hybrid_learn']) m \gexec
 -- every cold user as served by recs_topk
 CREATE TABLE bc.cu_served AS
 SELECT m AS model, c.user_id, c.n_keep,
@@ -347,11 +345,10 @@ WHERE name IN ('bc_popular', 'bc_ease', 'bc_content', 'bc_hybrid', 'bc_hybrid_le
 ORDER BY algorithm = 'hybrid', name \g /dev/null
 SELECT recs_train('bc_ci_' || m)
 FROM unnest(ARRAY['popular', 'ease', 'content', 'hybrid', 'hybrid_learn']) m \g /dev/null
-INSERT INTO bc.results
-SELECT p.label, m, e.users_evaluated, e.ndcg_at_k, e.hit_rate_at_k, e.precision_at_k, e.recall_at_k, e.coverage
+SELECT format('INSERT INTO bc.results SELECT %L, %L, users_evaluated, ndcg_at_k, hit_rate_at_k, precision_at_k,'
+	' recall_at_k, coverage FROM recs_evaluate_split(%L, %L, %L)', p.label, m, 'bc_ci_' || m, 'bc.ci_test', p.cand)
 FROM unnest(ARRAY['popular', 'ease', 'content', 'hybrid', 'hybrid_learn']) m,
-	(VALUES ('cold items, whole catalogue', NULL), ('cold items, among held-out items', 'bc.ci_candidates')) p(label, cand),
-	LATERAL recs_evaluate_split('bc_ci_' || m, 'bc.ci_test', p.cand::regclass) e;
+	(VALUES ('cold items, whole catalogue', NULL), ('cold items, among held-out items', 'bc.ci_candidates')) p(label, cand) \gexec
 SELECT f.model, f.users, bc.r(f.ndcg) AS "NDCG@10 whole catalogue", bc.r(f.hit_rate) AS "HR@10 whole catalogue",
 	bc.r(c.ndcg) AS "NDCG@10 among held-out", bc.r(c.hit_rate) AS "HR@10 among held-out",
 	(SELECT count(*) FROM recs.models m WHERE m.name = 'bc_ci_' || f.model AND m.item_features IS NOT NULL) = 1
