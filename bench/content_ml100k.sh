@@ -61,6 +61,10 @@
 #    only default-option calls, so the plain calls would otherwise be
 #    cache hits; one more run shows the hybrid's plain call with the cache
 #    on (its default).
+# Every recs_evaluate* call is a statement of its own (\gexec): several
+# content trainings inside one statement have failed with "model artifact
+# is corrupt" (content_features.c keeps dim names allocated in SPI memory
+# that SPI_finish frees; see bench/content_ml100k.md's run notes).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
