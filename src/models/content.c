@@ -584,6 +584,7 @@ ReadColdUser(const ContentState *state, int64 user_id, float8 *q)
 	Datum		args[1] = {Int64GetDatum(user_id)};
 	HeapTuple	tuple;
 	TupleDesc	desc;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
@@ -597,6 +598,8 @@ ReadColdUser(const ContentState *state, int64 user_id, float8 *q)
 					 quote_identifier(spec->id_column));
 	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not run \"%s\"", sql.data);
+	/* SPI returns in its own context, which dies at SPI_finish */
+	MemoryContextSwitchTo(cxt);
 	if (SPI_processed == 0)
 		return false;
 

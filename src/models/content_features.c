@@ -447,8 +447,12 @@ RowOf(const int64 *ids, int32 n_ids, HeapTuple tuple, TupleDesc desc)
 static void
 RunQuery(const char *sql)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run \"%s\"", sql);
+	/* SPI returns in its own context, which dies at SPI_finish */
+	MemoryContextSwitchTo(cxt);
 }
 
 /*

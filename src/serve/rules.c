@@ -29,12 +29,15 @@ FeaturesTable(const RecsLoadedModel *model, const char *why, Oid *relid, char **
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(model->name)};
 	bool		isnull;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	if (SPI_execute_with_args("SELECT item_features::oid, item_features_id::text"
 							  " FROM recs.models WHERE name = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not read recs.models");
+	/* SPI returns in its own context, which dies at SPI_finish */
+	MemoryContextSwitchTo(cxt);
 	*relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
 											SPI_tuptable->tupdesc, 1, &isnull));
 	if (isnull)
@@ -63,11 +66,13 @@ MatchingItems(const RecsLoadedModel *model, const char *table, const char *id_co
 	Oid			argtypes[1] = {JSONBOID};
 	Datum		args[1] = {JsonbPGetDatum(pattern)};
 	bool	   *match = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
+	MemoryContext cxt = CurrentMemoryContext;
 
 	if (SPI_execute_with_args(psprintf("SELECT DISTINCT %s::int8 FROM %s t WHERE to_jsonb(t) @> $1",
 									   quote_identifier(id_column), table),
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s", table);
+	MemoryContextSwitchTo(cxt);
 	for (uint64 r = 0; r < SPI_processed; r++)
 	{
 		bool		isnull;

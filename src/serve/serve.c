@@ -85,6 +85,7 @@ ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(user_id)};
 	int			n = 0;
+	MemoryContext cxt = CurrentMemoryContext;
 
 	query = psprintf("SELECT %s::int8, %s FROM %s WHERE %s = $1 AND %s IS NOT NULL ORDER BY 1",
 					 quote_identifier(model->item_column),
@@ -97,6 +98,8 @@ ReadLiveHistory(const RecsLoadedModel *model, int64 user_id, int32 **items,
 					 quote_identifier(model->item_column));
 	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the interactions of user %lld", (long long) user_id);
+	/* SPI returns in its own context, which dies at SPI_finish */
+	MemoryContextSwitchTo(cxt);
 
 	*items = palloc(sizeof(int32) * Max(SPI_processed, 1));
 	*values = palloc(sizeof(float4) * Max(SPI_processed, 1));
@@ -135,6 +138,7 @@ RecsUserUpdatedSinceTraining(const RecsLoadedModel *model, int64 user_id)
 {
 	static SPIPlanPtr plan = NULL;
 	Datum		args[3];
+	MemoryContext cxt = CurrentMemoryContext;
 
 	if (!model->online)
 		return false;
@@ -153,6 +157,8 @@ RecsUserUpdatedSinceTraining(const RecsLoadedModel *model, int64 user_id)
 	args[2] = TimestampTzGetDatum(model->trained_at);
 	if (SPI_execute_plan(plan, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read recs.user_updates");
+	/* SPI returns in its own context, which dies at SPI_finish */
+	MemoryContextSwitchTo(cxt);
 	return SPI_processed > 0;
 }
 
@@ -423,10 +429,14 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 				 model->algorithm->score_cold_user != NULL)
 		{
 			const char *cold_source = NULL;
+			bool		found;
 
 			NeedSpi(&spi);
 			scores = RecsNewScores(model);
-			if (model->algorithm->score_cold_user(model, user_id, scores, &cold_source))
+			found = model->algorithm->score_cold_user(model, user_id, scores, &cold_source);
+			/* SPI returns in its own context, which dies at SPI_finish */
+			MemoryContextSwitchTo(spi.caller);
+			if (found)
 				source = cold_source ? cold_source : psprintf("%s_cold_start", model->algorithm->name);
 			else
 			{
