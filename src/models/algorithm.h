@@ -44,6 +44,14 @@ typedef struct RecsAlgorithm
 	const char *name;
 
 	/*
+	 * Whether scores of items without training interactions (catalogue
+	 * items nobody has used yet) mean something.  When false, serving and
+	 * evaluation treat such items as unscored: a collaborative model's 0
+	 * for an item it never saw is no opinion, not a low one.
+	 */
+	bool		scores_unseen_items;
+
+	/*
 	 * Reject bad params at recs_create_model time (22023), so that training
 	 * cannot fail on them later.  has_weight/has_time say which optional
 	 * columns the model has.

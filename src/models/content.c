@@ -701,6 +701,7 @@ ContentScoreColdUser(const RecsLoadedModel *model, int64 user_id, float4 *scores
 
 const RecsAlgorithm RecsContentAlgorithm = {
 	.name = "content",
+	.scores_unseen_items = true,
 	.check_params = ContentCheckParams,
 	.train = ContentTrain,
 	.load = ContentLoad,

@@ -17,7 +17,17 @@
  *   "learn_k":         the k of the NDCG@k that learning maximises
  *                      (default 10; only with "weights": "learn");
  *   "validation_seed": seed of the validation split of data without times
- *                      (default 42; only with "weights": "learn").
+ *                      (default 42; only with "weights": "learn");
+ *   "popularity":      c >= 0, a popularity prior (default 0: none): the
+ *                      model's fallback popularity joins the sum with
+ *                      weight c / (c + n), n the user's interactions, so it
+ *                      speaks for users the members know little about (all
+ *                      of it for a user known by features alone) and fades
+ *                      as a user's history grows.
+ *
+ * Members whose algorithm gives no meaning to scores of items nobody has
+ * used (all but content) leave those items unscored, so a catalogue item
+ * is ranked by the members that know something about it.
  *
  * Members are recipes.  Training looks up each member's algorithm and
  * params in recs.models and trains it afresh, in memory, on the hybrid's
@@ -65,6 +75,7 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "models/algorithm.h"
@@ -72,7 +83,7 @@
 #include "registry/registry.h"
 
 static const char *const hybrid_params[] = {
-	"members", "normalize", "weights", "learn_k", "validation_seed", NULL
+	"members", "normalize", "weights", "learn_k", "validation_seed", "popularity", NULL
 };
 
 typedef struct HybridParams
@@ -108,6 +119,10 @@ typedef struct HybridState
 	bool	   *active;			/* [n_members] took part in it */
 	HybridScored scored;
 	int32		last_user;
+	float8		popularity;		/* param: the prior's strength c, 0: none */
+	float4	   *pop_norm;		/* [n_items] normalised popularity */
+	float8		pop_weight;		/* c / (c + n) in the last scoring */
+	const int32 *item_users;	/* users per item: 0 means unseen */
 } HybridState;
 
 /* the share of the largest contribution within which members share a row */
@@ -211,6 +226,7 @@ ReadParams(Jsonb *params, HybridParams *p)
 				 errmsg("parameters \"learn_k\" and \"validation_seed\" apply only with \"weights\": \"learn\"")));
 	p->learn_k = (int) RecsParamInt(params, "learn_k", 10, 1, RECS_MAX_K);
 	p->seed = (int32) RecsParamInt(params, "validation_seed", 42, PG_INT32_MIN, PG_INT32_MAX);
+	(void) RecsParamNonNegative(params, "popularity", 0.0);
 }
 
 /*
@@ -430,6 +446,10 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 								   MCXT_ALLOC_HUGE);
 	state->active = palloc0(sizeof(bool) * *n);
 	state->scored = HYBRID_SCORED_NONE;
+	state->popularity = RecsParamNonNegative(params, "popularity", 0.0);
+	state->pop_norm = palloc(sizeof(float4) * Max(data->n_items, 1));
+	state->pop_weight = 0.0;
+	state->item_users = NULL;
 
 	for (int i = 0; i < *n; i++)
 	{
@@ -550,6 +570,18 @@ RecsHybridNormalise(float4 *scores, int32 n, RecsHybridNorm norm)
 	}
 }
 
+/* Users per item of data (the members' own catalogue knowledge). */
+static const int32 *
+CountItemUsers(const RecsInteractions *data)
+{
+	int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext((void *) data),
+												sizeof(int32) * Max(data->n_items, 1));
+
+	for (int64 p = 0; p < data->nnz; p++)
+		counts[data->col_idx[p]]++;
+	return counts;
+}
+
 typedef struct HybridRequest
 {
 	HybridScored kind;
@@ -626,9 +658,38 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 		}
 		if (!ok)
 			continue;
+		/* a member's score of an item nobody has used may mean nothing */
+		if (!a->scores_unseen_items && req->kind != HYBRID_SCORED_SIMILAR)
+		{
+			if (state->item_users == NULL)
+				state->item_users = CountItemUsers(model->data);
+			for (int32 j = 0; j < n_items; j++)
+				if (state->item_users[j] == 0)
+					x[j] = -INFINITY;
+		}
 		RecsHybridNormalise(x, n_items, state->norm);
 		state->active[m] = true;
 		any = true;
+	}
+
+	/*
+	 * The popularity prior: popularity joins with weight c / (c + n), n the
+	 * user's interactions, so that it speaks for users the members know
+	 * little about and fades as they learn more.
+	 */
+	state->pop_weight = 0.0;
+	if (state->popularity > 0 && req->kind != HYBRID_SCORED_SIMILAR &&
+		req->kind != HYBRID_SCORED_NONE)
+	{
+		int64		n_user = 0;
+
+		if (req->kind == HYBRID_SCORED_USER)
+			n_user = model->data->row_ptr[req->user + 1] - model->data->row_ptr[req->user];
+		else if (req->kind == HYBRID_SCORED_HISTORY)
+			n_user = req->n;
+		state->pop_weight = state->popularity / (state->popularity + (float8) n_user);
+		memcpy(state->pop_norm, model->popularity, sizeof(float4) * n_items);
+		RecsHybridNormalise(state->pop_norm, n_items, state->norm);
 	}
 
 	for (int32 j = 0; j < n_items; j++)
@@ -645,6 +706,11 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 				sum += state->weights[m] * v;
 				scored = true;
 			}
+		}
+		if (state->pop_weight > 0 && state->pop_norm[j] != -INFINITY)
+		{
+			sum += state->pop_weight * state->pop_norm[j];
+			scored = true;
 		}
 		scores[j] = scored ? (float4) sum : -INFINITY;
 	}
@@ -738,6 +804,7 @@ HybridRowSources(const RecsLoadedModel *model, int32 user, const int32 *items,
 		int			n_order = 0;
 		float8		best = -INFINITY;
 		float8		threshold;
+		float8		pop;
 
 		if (sources[i] != NULL || j < 0 || j >= n_items)
 			continue;
@@ -752,6 +819,9 @@ HybridRowSources(const RecsLoadedModel *model, int32 user, const int32 *items,
 				best = Max(best, contribution[m]);
 			}
 		}
+		pop = state->pop_weight > 0 && state->pop_norm[j] != -INFINITY ?
+			state->pop_weight * state->pop_norm[j] : -INFINITY;
+		best = Max(best, pop);
 		if (best == -INFINITY)
 			continue;
 		threshold = best - HYBRID_SHARED_SOURCE * fabs(best);
@@ -768,8 +838,10 @@ HybridRowSources(const RecsLoadedModel *model, int32 user, const int32 *items,
 			order[at] = m;
 			n_order++;
 		}
-		if (n_order == 1)
+		if (n_order == 1 && !(pop >= threshold))
 			sources[i] = state->sources[order[0]];
+		else if (n_order == 0)
+			sources[i] = "hybrid:popularity";
 		else
 		{
 			StringInfoData names;
@@ -779,6 +851,8 @@ HybridRowSources(const RecsLoadedModel *model, int32 user, const int32 *items,
 			for (int k = 0; k < n_order; k++)
 				appendStringInfo(&names, "%s%s", k > 0 ? "+" : "",
 								 state->members[order[k]]->name);
+			if (pop >= threshold)
+				appendStringInfoString(&names, "+popularity");
 			sources[i] = names.data;
 		}
 	}
@@ -885,6 +959,8 @@ HybridExplain(const RecsLoadedModel *model, int32 user, int32 item,
 
 const RecsAlgorithm RecsHybridAlgorithm = {
 	.name = "hybrid",
+	/* members that cannot score unseen items are masked in ScoreMembers */
+	.scores_unseen_items = true,
 	.check_params = HybridCheckParams,
 	.train = HybridTrain,
 	.load = HybridLoad,

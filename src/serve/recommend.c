@@ -35,6 +35,24 @@ RecsNewScores(const RecsLoadedModel *model)
 	return scores;
 }
 
+/* Users per item in the training data, computed once per loaded model. */
+const int32 *
+RecsItemUsers(const RecsLoadedModel *model)
+{
+	RecsLoadedModel *m = (RecsLoadedModel *) model;
+
+	if (m->item_users == NULL)
+	{
+		int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext(m),
+													sizeof(int32) * Max(m->data->n_items, 1));
+
+		for (int64 p = 0; p < m->data->nnz; p++)
+			counts[m->data->col_idx[p]]++;
+		m->item_users = counts;
+	}
+	return m->item_users;
+}
+
 /*
  * The model's items by popularity, best first (ties by item index), built
  * once per loaded model: filling a list from the fallback then walks it
@@ -134,9 +152,14 @@ RecsRankScores(const RecsLoadedModel *model, const float4 *scores, int k,
 
 	if (scores != NULL)
 	{
+		/* items nobody has used are unscored unless the algorithm knows better */
+		const int32 *users = model->algorithm->scores_unseen_items ? NULL :
+		RecsItemUsers(model);
+
 		RecsTopKInit(&heap, Min(k, n_items));
 		for (int32 j = 0; j < n_items; j++)
-			if (scores[j] != -INFINITY && !(excluded && excluded[j]))
+			if (scores[j] != -INFINITY && !(excluded && excluded[j]) &&
+				!(users && users[j] == 0))
 				RecsTopKOffer(&heap, j, scores[j]);
 		RecsTopKSort(&heap);
 		for (int i = 0; i < heap.n; i++)

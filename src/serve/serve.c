@@ -162,24 +162,6 @@ RecsUserUpdatedSinceTraining(const RecsLoadedModel *model, int64 user_id)
 	return SPI_processed > 0;
 }
 
-/* Users per item in the training data, computed once per loaded model. */
-static const int32 *
-ItemUsers(const RecsLoadedModel *model)
-{
-	RecsLoadedModel *m = (RecsLoadedModel *) model;
-
-	if (m->item_users == NULL)
-	{
-		int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext(m),
-													sizeof(int32) * Max(m->data->n_items, 1));
-
-		for (int64 p = 0; p < m->data->nnz; p++)
-			counts[m->data->col_idx[p]]++;
-		m->item_users = counts;
-	}
-	return m->item_users;
-}
-
 /*
  * Put a fresh item at every every-th position of ranking (which has room
  * for k entries).
@@ -190,7 +172,7 @@ Explore(const RecsLoadedModel *model, int64 user_id, const float4 *scores,
 {
 	int			every = (int) RecsParamInt(exploration, "every", 0, 2, RECS_MAX_EXPLORATION_EVERY);
 	int32		max_users = (int32) RecsParamInt(exploration, "max_interactions", 0, 0, PG_INT32_MAX);
-	const int32 *users = ItemUsers(model);
+	const int32 *users = RecsItemUsers(model);
 	int32		n_items = model->data->n_items;
 	bool	   *taken = palloc0(sizeof(bool) * Max(n_items, 1));
 	RecsRanking room;
@@ -224,7 +206,9 @@ Explore(const RecsLoadedModel *model, int64 user_id, const float4 *scores,
 
 			if (taken[j] || (excluded && excluded[j]) || users[j] > max_users)
 				continue;
-			scored = scores != NULL && scores[j] != -INFINITY;
+			/* an unseen item's score is an opinion only for some algorithms */
+			scored = scores != NULL && scores[j] != -INFINITY &&
+				(users[j] > 0 || model->algorithm->scores_unseen_items);
 			if (scored)
 			{
 				if (!best_scored || scores[j] > best_score)
