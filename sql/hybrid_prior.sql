@@ -1,5 +1,5 @@
--- hybrid: the popularity prior ("popularity": c joins the model's fallback
--- popularity with weight c / (c + n), n the user's interactions) and items
+-- hybrid: the popularity prior ("popularity": h joins the model's fallback
+-- popularity with weight 2^(-n / h), n the user's interactions) and items
 -- nobody has used (collaborative members leave them unscored).
 
 SET extra_float_digits = 0;
@@ -29,7 +29,7 @@ SELECT recs_train('hp_plain'), recs_train('hp_prior');
 -- the hybrids inherit hp_knn's catalogue
 SELECT model, n_items FROM recs.model_versions WHERE model LIKE 'hp\_%' ORDER BY model;
 
--- the prior adds 2 / (2 + n_u) * zscore(popularity) to every item the
+-- the prior adds 2^(-n_u / 2) * zscore(popularity) to every item the
 -- member scores (n_u from 2 to 4 here, so the check covers the fading) (popularity: distinct users per item, 0 for item 70,
 -- normalised over all seven items)
 CREATE VIEW hp_pop_z AS
@@ -37,7 +37,7 @@ WITH pop AS (SELECT i.item_id, count(DISTINCT e.user_id)::float8 AS n
 			 FROM hp_items i LEFT JOIN hp_events e USING (item_id) GROUP BY i.item_id)
 SELECT item_id, (n - avg(n) OVER ()) / stddev_pop(n) OVER () AS z FROM pop;
 SELECT count(*) AS compared,
-	count(*) FILTER (WHERE abs((p.score - q.score) - 2.0 / (2 + n.n) * z.z) < 1e-4) AS as_expected
+	count(*) FILTER (WHERE abs((p.score - q.score) - power(2.0, -n.n / 2.0) * z.z) < 1e-4) AS as_expected
 FROM (SELECT user_id, count(*) AS n FROM hp_events GROUP BY user_id) n,
 	 LATERAL recs_topk(n.user_id, 10, 'hp_prior', exclude_seen => false) p
 	 JOIN LATERAL recs_topk(n.user_id, 10, 'hp_plain', exclude_seen => false) q USING (item_id)
@@ -50,6 +50,6 @@ SELECT DISTINCT source FROM recs_topk(1, 10, 'hp_plain', exclude_seen => false) 
 SELECT DISTINCT source FROM recs_topk(1, 10, 'hp_prior', exclude_seen => false) WHERE item_id = 70;
 
 SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
-	params => '{"members": {"hp_knn": 1}, "popularity": -1}');
+	params => '{"members": {"hp_knn": 1}, "popularity": 0}');
 SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
 	params => '{"members": {"hp_knn": 1}, "popularity": "lots"}');

@@ -18,12 +18,12 @@
  *                      (default 10; only with "weights": "learn");
  *   "validation_seed": seed of the validation split of data without times
  *                      (default 42; only with "weights": "learn");
- *   "popularity":      c >= 0, a popularity prior (default 0: none): the
+ *   "popularity":      h > 0, a popularity prior (default: none): the
  *                      model's fallback popularity joins the sum with
- *                      weight c / (c + n), n the user's interactions, so it
- *                      speaks for users the members know little about (all
- *                      of it for a user known by features alone) and fades
- *                      as a user's history grows.
+ *                      weight 2^(-n / h), n the user's interactions, so it
+ *                      speaks for users the members know little about (as
+ *                      much as all members for a user known by features
+ *                      alone) and halves with every h interactions.
  *
  * Members whose algorithm gives no meaning to scores of items nobody has
  * used (all but content) leave those items unscored, so a catalogue item
@@ -119,7 +119,7 @@ typedef struct HybridState
 	bool	   *active;			/* [n_members] took part in it */
 	HybridScored scored;
 	int32		last_user;
-	float8		popularity;		/* param: the prior's strength c, 0: none */
+	float8		popularity;		/* param: the prior's half-life h, 0: none */
 	float4	   *pop_norm;		/* [n_items] normalised popularity */
 	float8		pop_weight;		/* c / (c + n) in the last scoring */
 	const int32 *item_users;	/* users per item: 0 means unseen */
@@ -226,7 +226,7 @@ ReadParams(Jsonb *params, HybridParams *p)
 				 errmsg("parameters \"learn_k\" and \"validation_seed\" apply only with \"weights\": \"learn\"")));
 	p->learn_k = (int) RecsParamInt(params, "learn_k", 10, 1, RECS_MAX_K);
 	p->seed = (int32) RecsParamInt(params, "validation_seed", 42, PG_INT32_MIN, PG_INT32_MAX);
-	(void) RecsParamNonNegative(params, "popularity", 0.0);
+	(void) RecsParamPositive(params, "popularity", 0.0);
 }
 
 /*
@@ -446,7 +446,7 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 								   MCXT_ALLOC_HUGE);
 	state->active = palloc0(sizeof(bool) * *n);
 	state->scored = HYBRID_SCORED_NONE;
-	state->popularity = RecsParamNonNegative(params, "popularity", 0.0);
+	state->popularity = RecsParamPositive(params, "popularity", 0.0);
 	state->pop_norm = palloc(sizeof(float4) * Max(data->n_items, 1));
 	state->pop_weight = 0.0;
 	state->item_users = NULL;
@@ -673,9 +673,10 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 	}
 
 	/*
-	 * The popularity prior: popularity joins with weight c / (c + n), n the
-	 * user's interactions, so that it speaks for users the members know
-	 * little about and fades as they learn more.
+	 * The popularity prior: popularity joins with weight 2^(-n / h), n the
+	 * user's interactions and h the param, so that it speaks for users the
+	 * members know little about (weight 1, as much as all the members, for
+	 * a user with none) and halves with every h interactions.
 	 */
 	state->pop_weight = 0.0;
 	if (state->popularity > 0 && req->kind != HYBRID_SCORED_SIMILAR &&
@@ -687,7 +688,7 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 			n_user = model->data->row_ptr[req->user + 1] - model->data->row_ptr[req->user];
 		else if (req->kind == HYBRID_SCORED_HISTORY)
 			n_user = req->n;
-		state->pop_weight = state->popularity / (state->popularity + (float8) n_user);
+		state->pop_weight = pow(2.0, -(float8) n_user / state->popularity);
 		memcpy(state->pop_norm, model->popularity, sizeof(float4) * n_items);
 		RecsHybridNormalise(state->pop_norm, n_items, state->norm);
 	}
