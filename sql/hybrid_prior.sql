@@ -53,3 +53,26 @@ SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
 	params => '{"members": {"hp_knn": 1}, "popularity": 0}');
 SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
 	params => '{"members": {"hp_knn": 1}, "popularity": "lots"}');
+
+-- switching by history size ("interactions"): hp_knn serves users with at
+-- most 3 interactions, a popular member those with 4 or more
+SELECT recs_create_model('hp_pop', 'popular', 'hp_events');
+SELECT recs_train('hp_pop');
+SELECT recs_create_model('hp_switch', 'hybrid', 'hp_events',
+	params => '{"members": {"hp_knn": 1, "hp_pop": 1},
+				"interactions": {"hp_knn": [0, 3], "hp_pop": [4, null]}}');
+SELECT recs_train('hp_switch');
+SELECT n.user_id, n.n, string_agg(DISTINCT t.source, ', ') AS sources
+FROM (SELECT user_id, count(*) AS n FROM hp_events GROUP BY user_id) n,
+	 LATERAL recs_topk(n.user_id, 3, 'hp_switch') t
+GROUP BY n.user_id, n.n ORDER BY n.user_id;
+SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
+	params => '{"members": {"hp_knn": 1}, "interactions": {"hp_pop": [0, 3]}}');
+SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
+	params => '{"members": {"hp_knn": 1}, "interactions": {"hp_knn": [5, 3]}}');
+SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
+	params => '{"members": {"hp_knn": 1}, "interactions": {"hp_knn": 3}}');
+SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
+	params => '{"members": {"hp_knn": 1}, "interactions": {"hp_knn": [-1, 3]}}');
+SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
+	params => '{"members": {"hp_knn": 1}, "popularity_weight": 2}');

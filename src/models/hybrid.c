@@ -20,10 +20,16 @@
  *                      (default 42; only with "weights": "learn");
  *   "popularity":      h > 0, a popularity prior (default: none): the
  *                      model's fallback popularity joins the sum with
- *                      weight 2^(-n / h), n the user's interactions, so it
- *                      speaks for users the members know little about (as
- *                      much as all members for a user known by features
- *                      alone) and halves with every h interactions.
+ *                      weight s 2^(-n / h), n the user's interactions, so
+ *                      it speaks for users the members know little about
+ *                      and halves with every h interactions;
+ *   "popularity_weight": s > 0, the prior's weight for a user with no
+ *                      interactions (default 1; only with "popularity");
+ *   "interactions":    {"<member>": [min, max]}: the member takes part only
+ *                      for users with min <= n <= max interactions (null:
+ *                      unbounded), so that e.g. a neighbourhood model serves
+ *                      users with a short history and a factor model the
+ *                      others (switching by history size).
  *
  * Members whose algorithm gives no meaning to scores of items nobody has
  * used (all but content) leave those items unscored, so a catalogue item
@@ -83,7 +89,8 @@
 #include "registry/registry.h"
 
 static const char *const hybrid_params[] = {
-	"members", "normalize", "weights", "learn_k", "validation_seed", "popularity", NULL
+	"members", "normalize", "weights", "learn_k", "validation_seed", "popularity",
+	"popularity_weight", "interactions", NULL
 };
 
 typedef struct HybridParams
@@ -120,10 +127,103 @@ typedef struct HybridState
 	HybridScored scored;
 	int32		last_user;
 	float8		popularity;		/* param: the prior's half-life h, 0: none */
+	float8		popularity_weight;	/* param: its weight s at n = 0 */
 	float4	   *pop_norm;		/* [n_items] normalised popularity */
-	float8		pop_weight;		/* c / (c + n) in the last scoring */
+	float8		pop_weight;		/* s 2^(-n/h) in the last scoring */
 	const int32 *item_users;	/* users per item: 0 means unseen */
+	int64	   *min_n;			/* [n_members] param "interactions": the */
+	int64	   *max_n;			/* users each member serves, by history size */
 } HybridState;
+
+/*
+ * The param "interactions": {"<member>": [min, max]}, a member taking part
+ * only for users with min <= n <= max interactions (null: unbounded).  Fills
+ * min_n/max_n (indexed like names) and checks the param when names given.
+ */
+static void
+ReadInteractionRanges(Jsonb *params, char **names, int n_members, int64 *min_n,
+					  int64 *max_n)
+{
+	Jsonb	   *ranges = RecsParamObject(params, "interactions");
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	char	   *key = NULL;
+
+	for (int m = 0; m < n_members; m++)
+	{
+		min_n[m] = 0;
+		max_n[m] = PG_INT64_MAX;
+	}
+	if (ranges == NULL)
+		return;
+	it = JsonbIteratorInit(&ranges->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		int			m;
+		JsonbIterator *ait;
+		JsonbValue	e;
+		JsonbIteratorToken atok;
+		int			count = 0;
+		int64		bounds[2] = {0, PG_INT64_MAX};
+
+		if (tok == WJB_KEY)
+		{
+			key = pnstrdup(v.val.string.val, v.val.string.len);
+			continue;
+		}
+		if (tok != WJB_VALUE)
+			continue;
+		for (m = 0; m < n_members; m++)
+			if (strcmp(names[m], key) == 0)
+				break;
+		if (m == n_members)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("parameter \"interactions\" names \"%s\", which is not a member", key)));
+		if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the interactions of member \"%s\" must be [min, max]", key),
+					 errhint("For example {\"knn_movies\": [0, 5], \"ease_movies\": [6, null]}.")));
+		ait = JsonbIteratorInit(v.val.binary.data);
+		while ((atok = JsonbIteratorNext(&ait, &e, true)) != WJB_DONE)
+		{
+			double		d;
+
+			if (atok != WJB_ELEM)
+				continue;
+			if (count >= 2)
+			{
+				count++;
+				break;
+			}
+			if (e.type == jbvNull)
+			{
+				count++;
+				continue;
+			}
+			if (e.type != jbvNumeric)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the interactions of member \"%s\" must be [min, max]", key)));
+			d = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+												   NumericGetDatum(e.val.numeric)));
+			if (d != floor(d) || d < 0 || d > (double) PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the interactions of member \"%s\" must be whole numbers >= 0, not %g",
+								key, d)));
+			bounds[count++] = (int64) d;
+		}
+		if (count != 2 || bounds[0] > bounds[1])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the interactions of member \"%s\" must be [min, max] with min <= max", key)));
+		min_n[m] = bounds[0];
+		max_n[m] = bounds[1];
+	}
+}
 
 /* the share of the largest contribution within which members share a row */
 #define HYBRID_SHARED_SOURCE 0.1
@@ -226,7 +326,17 @@ ReadParams(Jsonb *params, HybridParams *p)
 				 errmsg("parameters \"learn_k\" and \"validation_seed\" apply only with \"weights\": \"learn\"")));
 	p->learn_k = (int) RecsParamInt(params, "learn_k", 10, 1, RECS_MAX_K);
 	p->seed = (int32) RecsParamInt(params, "validation_seed", 42, PG_INT32_MIN, PG_INT32_MAX);
-	(void) RecsParamPositive(params, "popularity", 0.0);
+	if (RecsParamPositive(params, "popularity", 0.0) == 0.0 &&
+		RecsParamPositive(params, "popularity_weight", 1.0) != 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parameter \"popularity_weight\" applies only with \"popularity\"")));
+	{
+		int64		min_n[RECS_HYBRID_MAX_MEMBERS];
+		int64		max_n[RECS_HYBRID_MAX_MEMBERS];
+
+		ReadInteractionRanges(params, p->names, p->n_members, min_n, max_n);
+	}
 }
 
 /*
@@ -447,9 +557,12 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 	state->active = palloc0(sizeof(bool) * *n);
 	state->scored = HYBRID_SCORED_NONE;
 	state->popularity = RecsParamPositive(params, "popularity", 0.0);
+	state->popularity_weight = RecsParamPositive(params, "popularity_weight", 1.0);
 	state->pop_norm = palloc(sizeof(float4) * Max(data->n_items, 1));
 	state->pop_weight = 0.0;
 	state->item_users = NULL;
+	state->min_n = palloc(sizeof(int64) * *n);
+	state->max_n = palloc(sizeof(int64) * *n);
 
 	for (int i = 0; i < *n; i++)
 	{
@@ -474,6 +587,14 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 												 unconstify(RecsInteractions *, data));
 		state->sources[i] = psprintf("hybrid:%s", member.name);
 		pfree(artifact);
+	}
+	{
+		char	  **names = palloc(sizeof(char *) * *n);
+
+		for (int i = 0; i < *n; i++)
+			names[i] = state->members[i]->name;
+		ReadInteractionRanges(params, names, *n, state->min_n, state->max_n);
+		pfree(names);
 	}
 	return state;
 }
@@ -605,6 +726,12 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 	HybridState *state = model->state;
 	int32		n_items = state->n_items;
 	bool		any = false;
+	int64		n_user = 0;		/* the user's interactions */
+
+	if (req->kind == HYBRID_SCORED_USER)
+		n_user = model->data->row_ptr[req->user + 1] - model->data->row_ptr[req->user];
+	else if (req->kind == HYBRID_SCORED_HISTORY)
+		n_user = req->n;
 
 	for (int m = 0; m < state->n_members; m++)
 	{
@@ -615,6 +742,10 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 
 		state->active[m] = false;
 		if (!(state->weights[m] > 0))
+			continue;
+		/* switching by history size (param "interactions") */
+		if (req->kind != HYBRID_SCORED_SIMILAR &&
+			(n_user < state->min_n[m] || n_user > state->max_n[m]))
 			continue;
 		/* what serving knows about the hybrid, its members know too */
 		member->source = model->source;
@@ -673,22 +804,16 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 	}
 
 	/*
-	 * The popularity prior: popularity joins with weight 2^(-n / h), n the
-	 * user's interactions and h the param, so that it speaks for users the
-	 * members know little about (weight 1, as much as all the members, for
-	 * a user with none) and halves with every h interactions.
+	 * The popularity prior: popularity joins with weight s 2^(-n / h), n the
+	 * user's interactions, h and s the params, so that it speaks for users
+	 * the members know little about and halves with every h interactions.
 	 */
 	state->pop_weight = 0.0;
 	if (state->popularity > 0 && req->kind != HYBRID_SCORED_SIMILAR &&
 		req->kind != HYBRID_SCORED_NONE)
 	{
-		int64		n_user = 0;
-
-		if (req->kind == HYBRID_SCORED_USER)
-			n_user = model->data->row_ptr[req->user + 1] - model->data->row_ptr[req->user];
-		else if (req->kind == HYBRID_SCORED_HISTORY)
-			n_user = req->n;
-		state->pop_weight = pow(2.0, -(float8) n_user / state->popularity);
+		state->pop_weight = state->popularity_weight *
+			pow(2.0, -(float8) n_user / state->popularity);
 		memcpy(state->pop_norm, model->popularity, sizeof(float4) * n_items);
 		RecsHybridNormalise(state->pop_norm, n_items, state->norm);
 	}
