@@ -4,9 +4,10 @@
  *		(exclude, candidates, filter) and how the context re-ranks them.
  *
  * filter and context match the model's item features table
- * (recs_set_item_features, or a content model's item_table) through
- * to_jsonb(row) @> {...}, so any column type jsonb can represent works,
- * and arrays match by containment ({"genres": ["Comedy"]}).
+ * (recs_set_item_features, or a content model's item_table) by jsonb
+ * containment of {...} in the row's columns as jsonb, so any column type
+ * jsonb can represent works, and arrays match by containment
+ * ({"genres": ["Comedy"]}).
  */
 #include "postgres.h"
 
@@ -67,9 +68,35 @@ MatchingItems(const RecsLoadedModel *model, const char *table, const char *id_co
 	Datum		args[1] = {JsonbPGetDatum(pattern)};
 	bool	   *match = palloc0(sizeof(bool) * Max(model->data->n_items, 1));
 	MemoryContext cxt = CurrentMemoryContext;
+	StringInfoData object;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		first = true;
 
-	if (SPI_execute_with_args(psprintf("SELECT DISTINCT %s::int8 FROM %s t WHERE to_jsonb(t) @> $1",
-									   quote_identifier(id_column), table),
+	/*
+	 * The row as jsonb, but only the columns the pattern names (the caller
+	 * checked they exist): the same containment as to_jsonb(t) @> pattern,
+	 * without converting every column of every row.
+	 */
+	initStringInfo(&object);
+	appendStringInfoString(&object, "jsonb_build_object(");
+	it = JsonbIteratorInit(&pattern->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		appendStringInfo(&object, "%s%s, t.%s", first ? "" : ", ",
+						 quote_literal_cstr(key), quote_identifier(key));
+		first = false;
+	}
+	appendStringInfoChar(&object, ')');
+
+	if (SPI_execute_with_args(psprintf("SELECT DISTINCT %s::int8 FROM %s t WHERE %s @> $1",
+									   quote_identifier(id_column), table, object.data),
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read %s", table);
 	MemoryContextSwitchTo(cxt);
