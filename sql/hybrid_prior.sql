@@ -76,3 +76,7 @@ SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
 	params => '{"members": {"hp_knn": 1}, "interactions": {"hp_knn": [-1, 3]}}');
 SELECT recs_create_model('hp_bad', 'hybrid', 'hp_events',
 	params => '{"members": {"hp_knn": 1}, "popularity_weight": 2}');
+
+SELECT recs_drop_model(name) FROM recs.models WHERE name LIKE 'hp\_%' ORDER BY algorithm = 'hybrid' DESC, name;
+DROP VIEW hp_pop_z;
+DROP TABLE hp_events, hp_items;
