@@ -40,6 +40,15 @@ RecsRedisStats RecsRedis;
 
 static redisContext *conn = NULL;
 static char *conn_url = NULL;	/* the recs.redis_url conn was made for */
+
+/*
+ * What a wait for the connection's socket waits on: the latch, postmaster
+ * death and the socket, made once per connection (WaitLatchOrSocket would
+ * create and destroy an epoll set on every wait, a good part of a cache
+ * hit's cost).
+ */
+static WaitEventSet *conn_waits = NULL;
+static int	conn_socket_event = -1;
 static TimestampTz breaker_until = 0;
 static bool exit_callback_registered = false;
 
@@ -55,6 +64,12 @@ typedef struct RedisTarget
 static void
 Disconnect(void)
 {
+	if (conn_waits != NULL)
+	{
+		FreeWaitEventSet(conn_waits);
+		conn_waits = NULL;
+		conn_socket_event = -1;
+	}
 	if (conn != NULL)
 	{
 		redisFree(conn);
@@ -199,12 +214,21 @@ WaitSocket(int events)
 		long		left = recs_redis_timeout_ms -
 			TimestampDifferenceMilliseconds(start, GetCurrentTimestamp());
 		int			rc;
+		WaitEvent	event;
 
 		if (left <= 0)
 			return false;
-		rc = WaitLatchOrSocket(MyLatch,
-							   WL_LATCH_SET | events | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							   conn->fd, left, PG_WAIT_EXTENSION);
+		if (conn_waits == NULL)
+		{
+			conn_waits = CreateWaitEventSet(TopMemoryContext, 3);
+			AddWaitEventToSet(conn_waits, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+			AddWaitEventToSet(conn_waits, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+			conn_socket_event = AddWaitEventToSet(conn_waits, events, conn->fd, NULL, NULL);
+		}
+		else
+			ModifyWaitEvent(conn_waits, conn_socket_event, events, NULL);
+		rc = WaitEventSetWait(conn_waits, left, &event, 1, PG_WAIT_EXTENSION) > 0 ?
+			event.events : WL_TIMEOUT;
 		if (rc & WL_LATCH_SET)
 		{
 			ResetLatch(MyLatch);
@@ -258,6 +282,19 @@ ReadReply(RecsRedisCommand *cmd)
 
 	for (;;)
 	{
+		if (redisGetReplyFromReader(conn, &r) == REDIS_ERR)
+		{
+			RecsRedisFail("could not parse the reply of Redis", conn->errstr);
+			return false;
+		}
+		if (r != NULL)
+			break;
+		/* the reply may be there already: read before sleeping */
+		if (redisBufferRead(conn) == REDIS_ERR)
+		{
+			RecsRedisFail("could not read from Redis", conn->errstr);
+			return false;
+		}
 		if (redisGetReplyFromReader(conn, &r) == REDIS_ERR)
 		{
 			RecsRedisFail("could not parse the reply of Redis", conn->errstr);

@@ -134,6 +134,13 @@ CREATE TRIGGER touch_experiment AFTER INSERT OR UPDATE OR DELETE ON recs.experim
 	FOR EACH ROW EXECUTE FUNCTION recs.touch_experiment();
 CREATE TRIGGER touch_experiment AFTER INSERT OR UPDATE OR DELETE ON recs.experiment_overrides
 	FOR EACH ROW EXECUTE FUNCTION recs.touch_experiment();
+-- and every change to recs.experiments tells backends' routing caches
+CREATE FUNCTION recs.experiments_changed()
+	RETURNS trigger
+	AS 'MODULE_PATHNAME', 'recs_experiments_changed' LANGUAGE C;
+COMMENT ON FUNCTION recs.experiments_changed() IS 'internal: send a relcache invalidation of recs.experiments so that backends reload cached experiment definitions';
+CREATE TRIGGER experiments_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.experiments
+	FOR EACH STATEMENT EXECUTE FUNCTION recs.experiments_changed();
 
 -- internal checks
 

@@ -12,23 +12,31 @@
  * agree for every user.
  *
  * An experiment's definition (salt, status, variants with their upper
- * buckets, overrides) is loaded once per backend and kept while its
- * recs.experiments row is the very row version it was loaded through
- * (same xmin and ctid), the probe costing one primary-key lookup under the
- * caller's snapshot, as for models (registry/model_cache.c).  Every change
- * to variants or overrides bumps that row's revision (triggers in
- * experiments.sql), so no change goes unseen.
+ * buckets, overrides) is loaded once per backend and kept until
+ * recs.experiments changes: every change to an experiment, its variants or
+ * its overrides updates its recs.experiments row (the revision triggers in
+ * experiments.sql), and a statement trigger on recs.experiments sends a
+ * relcache invalidation of the table (recs_experiments_changed), which
+ * every backend receives at its next transaction or lock.  So the common
+ * call costs a hash lookup, no catalog or table access at all; a ramp-up is
+ * seen by each backend's next transaction after it commits.  When an
+ * invalidation came, the entry is checked against the row version it was
+ * loaded through (same xmin and ctid) under the caller's snapshot, and
+ * reloaded if it changed.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 
 #include "experiments/experiments.h"
 #include "registry/registry.h"
@@ -49,6 +57,7 @@ typedef struct Override
 typedef struct ExperimentEntry
 {
 	char		name[NAMEDATALEN];	/* key */
+	bool		current;		/* no invalidation since it was checked */
 	TransactionId row_xmin;
 	ItemPointerData row_tid;
 	bool		loaded;
@@ -63,6 +72,42 @@ typedef struct ExperimentEntry
 } ExperimentEntry;
 
 static HTAB *experiments = NULL;
+static Oid	experiments_relid = InvalidOid;
+static uint64 invalidations = 0;	/* received so far */
+
+PG_FUNCTION_INFO_V1(recs_experiments_changed);
+
+/* recs.experiments changed somewhere: check every entry again before use */
+static void
+InvalidateExperiments(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	ExperimentEntry *entry;
+
+	if (experiments == NULL ||
+		(OidIsValid(relid) && relid != experiments_relid))
+		return;
+	invalidations++;
+	hash_seq_init(&seq, experiments);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		entry->current = false;
+}
+
+/*
+ * recs_experiments_changed(): statement trigger on recs.experiments; the
+ * relcache invalidation it sends at commit tells every backend's routing
+ * cache to look again.
+ */
+Datum
+recs_experiments_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "recs_experiments_changed must be called as a trigger");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
 
 static int
 CompareOverrides(const void *a, const void *b)
@@ -169,23 +214,14 @@ LoadExperiment(ExperimentEntry *entry, const char *name)
 void
 RecsRouteExperiment(const char *experiment, int64 user_id, RecsExperimentRoute *route)
 {
-	Oid			nsp = get_namespace_oid("recs", false);
-	Oid			relid = get_relname_relid("experiments", nsp);
-	Oid			pkey = get_relname_relid("experiments_pkey", nsp);
-	HeapTuple	tuple;
-	TupleDesc	desc;
 	ExperimentEntry *entry;
 	bool		found;
 	int			v = -1;
 
-	if (!OidIsValid(relid) || !OidIsValid(pkey))
-		elog(ERROR, "recs experiment tables are missing from schema \"recs\"");
-	if (strlen(experiment) >= NAMEDATALEN ||
-		(tuple = RecsProbeByTextKey(relid, pkey, experiment, &desc)) == NULL)
+	if (strlen(experiment) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("experiment \"%s\" does not exist", experiment)));
-
 	if (experiments == NULL)
 	{
 		HASHCTL		ctl;
@@ -195,19 +231,52 @@ RecsRouteExperiment(const char *experiment, int64 user_id, RecsExperimentRoute *
 		ctl.hcxt = CacheMemoryContext;
 		experiments = hash_create("recs experiments", 8, &ctl,
 								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(InvalidateExperiments, (Datum) 0);
 	}
 	entry = hash_search(experiments, experiment, HASH_ENTER, &found);
 	if (!found)
-		entry->loaded = false;
-	if (!entry->loaded ||
-		!TransactionIdEquals(entry->row_xmin, HeapTupleHeaderGetXmin(tuple->t_data)) ||
-		!ItemPointerEquals(&entry->row_tid, &tuple->t_self))
 	{
-		LoadExperiment(entry, experiment);
-		entry->row_xmin = HeapTupleHeaderGetXmin(tuple->t_data);
-		entry->row_tid = tuple->t_self;
+		entry->loaded = false;
+		entry->current = false;
 	}
-	heap_freetuple(tuple);
+
+	if (!entry->current)
+	{
+		Oid			nsp = get_namespace_oid("recs", false);
+		Oid			relid = get_relname_relid("experiments", nsp);
+		Oid			pkey = get_relname_relid("experiments_pkey", nsp);
+		HeapTuple	tuple;
+		TupleDesc	desc;
+		uint64		before = invalidations;
+
+		if (!OidIsValid(relid) || !OidIsValid(pkey))
+			elog(ERROR, "recs experiment tables are missing from schema \"recs\"");
+		experiments_relid = relid;
+		tuple = RecsProbeByTextKey(relid, pkey, experiment, &desc);
+		if (tuple == NULL)
+		{
+			hash_search(experiments, experiment, HASH_REMOVE, NULL);
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("experiment \"%s\" does not exist", experiment)));
+		}
+		if (!entry->loaded ||
+			!TransactionIdEquals(entry->row_xmin, HeapTupleHeaderGetXmin(tuple->t_data)) ||
+			!ItemPointerEquals(&entry->row_tid, &tuple->t_self))
+		{
+			LoadExperiment(entry, experiment);
+			entry->row_xmin = HeapTupleHeaderGetXmin(tuple->t_data);
+			entry->row_tid = tuple->t_self;
+		}
+		heap_freetuple(tuple);
+
+		/*
+		 * Opening the table received the invalidations sent so far.  One that
+		 * arrived during the probe may be for a commit the probe's snapshot
+		 * does not see: then check again next time.
+		 */
+		entry->current = invalidations == before;
+	}
 
 	if (entry->n_variants == 0)
 		ereport(ERROR,
