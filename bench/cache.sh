@@ -95,6 +95,7 @@ echo "  redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')
 echo "  pgbench -n -M prepared -c $clients -j $clients, ${seconds} s per run (RECS_BENCH_SECONDS), Unix socket;"
 echo "  redis-benchmark -c $clients -P 1 over TCP loopback"
 echo "  $(nproc) CPUs shared by pgbench, the $clients backends and redis-server: all compete for the same cores"
+echo "  load average before the benchmark: $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine add noise)"
 
 # ---- helpers ----------------------------------------------------------------
 
@@ -300,6 +301,7 @@ EOF
 
 	echo
 	echo "serving ($label, model $model, $users users; Redis held $keys keys after warming; list value $vlen bytes):"
+	echo "  (load average at the end of the block: $(cut -d' ' -f1-3 /proc/loadavg); anything above ~2 means other work shared the CPUs)"
 	local fmt='  %-50s %9s %8s %8s %8s %11s %13s %15s\n'
 	# shellcheck disable=SC2059
 	printf "$fmt" setup tps "mean ms" "p50 ms" "p99 ms" tps/SELECT1 "p50/redis p50" "redis hit/miss"
