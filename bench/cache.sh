@@ -360,7 +360,7 @@ EOF
 
 make_synthetic() { # TABLE ITEMS
 	psql_q <<SQL
-SELECT setseed(0.42);
+SELECT setseed(0.42) \g /dev/null
 CREATE TABLE $1 AS
 SELECT u AS user_id,
 	CASE WHEN random() < 0.5 THEN 1 + floor(random() * $2)::int
