@@ -2,19 +2,24 @@
  * model_cache.c
  *		Load a model's active version once per backend and reuse it.
  *
- * Every call asks recs.models which version is active, under the caller's
- * snapshot, so serving follows activations and rollbacks with ordinary
- * MVCC: a session sees a new version when, and only when, its snapshot
- * does.  The question is a direct probe of recs.models' primary key (and
- * recs.config's, for the default model), a few microseconds: if the row
- * found is the very row version the cached model was loaded through (same
- * xmin and ctid, which no other row version can share) with the same
- * active_version, the cache is current.  Otherwise the model's version is
- * looked up and its artifact read and parsed through SPI.  Whatever changes
- * the active version (activation, rollback, drop and re-create, DROP
- * EXTENSION) writes a new row version, so the probe never serves a stale
- * model, including one seen in a transaction that rolled back.
- *
+ * A cached model is served without reading the registry while no change
+ * to it has been announced: statement triggers on recs.models and
+ * recs.config send a relcache invalidation at commit (recs_registry_changed),
+ * which every backend receives at its next transaction start or lock.
+ * After one, the next call asks recs.models which version is active, under
+ * the caller's snapshot, so serving follows activations and rollbacks with
+ * ordinary MVCC: a session sees a new version when its snapshot does.  That
+ * question is a direct probe of recs.models' primary key (and recs.config's,
+ * for the default model), a few microseconds: if the row found is the very
+ * row version the cached model was loaded through (same xmin and ctid,
+ * which no other row version can share) with the same active_version, the
+ * cache is current.  Otherwise the model's version is looked up and its
+ * artifact read and parsed through SPI.  Whatever changes the active
+ * version (activation, rollback, drop and re-create, DROP EXTENSION) writes
+ * a new row version and announces it, so the cache never serves a stale
+ * model, including one seen in a transaction that rolled back (which
+ * announces nothing).
+
  * Each loaded model lives in its own memory context under
  * CacheMemoryContext.  It is built under the caller's context and only
  * re-parented when complete, so an ERROR while loading leaks nothing.
@@ -27,6 +32,7 @@
 #include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -42,6 +48,7 @@
 typedef struct ModelCacheEntry
 {
 	char		name[NAMEDATALEN];	/* key; model names are at most 63 bytes */
+	bool		current;		/* no registry invalidation since checked */
 	TransactionId row_xmin;		/* the recs.models row version loaded through */
 	ItemPointerData row_tid;
 	int32		active_version;
@@ -72,6 +79,9 @@ typedef struct RegistryOids
 
 static HTAB *model_cache = NULL;
 static RegistryOids registry = {false};
+static uint64 registry_invalidations = 0;	/* received so far */
+static char default_model_name[NAMEDATALEN];	/* what the default model was */
+static bool default_model_current = false;
 static SPIPlanPtr active_version_plan = NULL;
 static SPIPlanPtr artifact_plan = NULL;
 
@@ -126,12 +136,47 @@ RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm, Jsonb *params)
 	return model;
 }
 
-/* Any relcache invalidation may mean DROP EXTENSION: resolve OIDs again. */
+/*
+ * Relcache invalidations of recs.models or recs.config (sent by the
+ * registry_changed statement triggers on every change, and by DDL): check
+ * cached models again before use, and resolve the OIDs again, since it may
+ * be DROP EXTENSION.
+ */
 static void
 InvalidateRegistryOids(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == registry.models || relid == registry.config)
-		registry.valid = false;
+	HASH_SEQ_STATUS seq;
+	ModelCacheEntry *entry;
+
+	if (!(relid == InvalidOid || relid == registry.models || relid == registry.config))
+		return;
+	registry.valid = false;
+	registry_invalidations++;
+	default_model_current = false;
+	if (model_cache == NULL)
+		return;
+	hash_seq_init(&seq, model_cache);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		entry->current = false;
+}
+
+PG_FUNCTION_INFO_V1(recs_registry_changed);
+
+/*
+ * recs_registry_changed(): statement trigger on recs.models and
+ * recs.config.  The relcache invalidation it sends at commit tells every
+ * backend's model cache to look again; until one comes, a cached model is
+ * served without reading the registry at all.
+ */
+Datum
+recs_registry_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "recs_registry_changed must be called as a trigger");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
 }
 
 static void
@@ -220,6 +265,21 @@ ProbeModelRow(const char *name, ModelRow *row)
 }
 
 /*
+ * entry was just checked against the registry (for name, NULL meaning the
+ * default model): it is current unless an invalidation came meanwhile.
+ */
+static void
+MarkChecked(ModelCacheEntry *entry, const char *name, uint64 before)
+{
+	entry->current = registry_invalidations == before;
+	if (name == NULL)
+	{
+		strlcpy(default_model_name, entry->name, NAMEDATALEN);
+		default_model_current = entry->current;
+	}
+}
+
+/*
  * The active version of model name (NULL: the database's default model),
  * loaded.  The fast path needs no SPI; loading connects to SPI itself
  * (nested inside the caller's connection, if any).
@@ -250,6 +310,7 @@ RecsGetModel(const char *name)
 	bool		online;
 	TimestampTz trained_at;
 	ModelRow	row;
+	uint64		before;
 
 	if (model_cache == NULL)
 	{
@@ -262,7 +323,22 @@ RecsGetModel(const char *name)
 								  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
 
-	/* fast path: the cached model, if its recs.models row is unchanged */
+	/* fastest path: no change to the registry since the model was checked */
+	if ((name != NULL && strlen(name) < NAMEDATALEN) ||
+		(name == NULL && default_model_current))
+	{
+		entry = hash_search(model_cache, name ? name : default_model_name, HASH_FIND, NULL);
+		if (entry != NULL && entry->model != NULL && entry->current)
+			return entry->model;
+	}
+
+	/*
+	 * Fast path: the cached model, if its recs.models row is unchanged.
+	 * Opening the registry receives the invalidations sent so far; one that
+	 * arrives during the probe may be for a commit the probe's snapshot
+	 * does not see, and then the entry stays unchecked.
+	 */
+	before = registry_invalidations;
 	if (ProbeModelRow(name, &row) && row.trained)
 	{
 		entry = hash_search(model_cache, row.name, HASH_FIND, NULL);
@@ -270,7 +346,10 @@ RecsGetModel(const char *name)
 			TransactionIdEquals(entry->row_xmin, row.xmin) &&
 			ItemPointerEquals(&entry->row_tid, &row.tid) &&
 			entry->active_version == row.active_version)
+		{
+			MarkChecked(entry, name, before);
 			return entry->model;
+		}
 	}
 
 	SPI_connect();
@@ -319,7 +398,10 @@ RecsGetModel(const char *name)
 
 	entry = hash_search(model_cache, model_name, HASH_ENTER, &found);
 	if (!found)
+	{
 		entry->model = NULL;
+		entry->current = false;
+	}
 
 	/* (re)load: build under the caller's context, adopt when complete */
 	algorithm = RecsFindAlgorithm(SPI_getvalue(tuple, desc, 4), false);
@@ -376,6 +458,7 @@ RecsGetModel(const char *name)
 	entry->row_xmin = row.xmin;
 	entry->row_tid = row.tid;
 	entry->active_version = row.active_version;
+	MarkChecked(entry, name, before);
 	SPI_finish();
 	return model;
 }

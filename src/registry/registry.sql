@@ -75,6 +75,17 @@ SELECT pg_catalog.pg_extension_config_dump('recs.activations', '');
 SELECT pg_catalog.pg_extension_config_dump('recs.activations_id_seq', '');
 COMMENT ON SEQUENCE recs.activations_id_seq IS 'order of activations';
 
+-- Every change to the registry tells the backends' model caches to look
+-- again (model_cache.c), which otherwise serve without reading it.
+CREATE FUNCTION recs.registry_changed()
+	RETURNS trigger
+	AS 'MODULE_PATHNAME', 'recs_registry_changed' LANGUAGE C;
+COMMENT ON FUNCTION recs.registry_changed() IS 'internal: send a relcache invalidation of the changed registry table so that backends check their cached models';
+CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.models
+	FOR EACH STATEMENT EXECUTE FUNCTION recs.registry_changed();
+CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.config
+	FOR EACH STATEMENT EXECUTE FUNCTION recs.registry_changed();
+
 -- internal checks shared by recs_create_model and recs_train
 
 CREATE FUNCTION recs.check_source(source regclass, user_column name, item_column name,

@@ -235,9 +235,25 @@ recs_topk(PG_FUNCTION_ARGS)
 		SPI_finish();
 	}
 
+	/* through an experiment, sources are tagged "<variant>:<source>" */
+	if (experiment != NULL)
+	{
+		const char *untagged = NULL;
+		const char *tagged = NULL;
+
+		for (int i = 0; i < ranking.n; i++)
+		{
+			/* rows share a few source strings: tag each once */
+			if (ranking.sources[i] != untagged)
+			{
+				untagged = ranking.sources[i];
+				tagged = psprintf("%s:%s", route.variant, untagged);
+			}
+			ranking.sources[i] = tagged;
+		}
+	}
 	for (int i = 0; i < ranking.n; i++)
 		EmitRow(rsinfo, model->data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
-				experiment ? psprintf("%s:%s", route.variant, ranking.sources[i]) :
 				ranking.sources[i]);
 
 	if (cacheable && info.known && !info.updated)
