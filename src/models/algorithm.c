@@ -13,6 +13,7 @@
 
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "models/algorithm.h"
@@ -380,4 +381,22 @@ void
 RecsCheckParamKeys(Jsonb *params, const char *algorithm, const char *const *allowed)
 {
 	CheckKeys(params, algorithm, allowed, true);
+}
+
+/* Users per item in the training data, computed once per loaded model. */
+const int32 *
+RecsItemUsers(const RecsLoadedModel *model)
+{
+	RecsLoadedModel *m = (RecsLoadedModel *) model;
+
+	if (m->item_users == NULL)
+	{
+		int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext(m),
+													sizeof(int32) * Max(m->data->n_items, 1));
+
+		for (int64 p = 0; p < m->data->nnz; p++)
+			counts[m->data->col_idx[p]]++;
+		m->item_users = counts;
+	}
+	return m->item_users;
 }

@@ -152,6 +152,7 @@ struct RecsLoadedModel
 };
 
 extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok);
+extern const int32 *RecsItemUsers(const RecsLoadedModel *model);
 extern int	RecsEvidenceAdd(RecsEvidence *evidence, int n, int max, const RecsEvidence *e);
 
 /* the algorithms (src/models/<name>.c) */

@@ -81,7 +81,6 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "models/algorithm.h"
@@ -130,7 +129,6 @@ typedef struct HybridState
 	float8		popularity_weight;	/* param: its weight s at n = 0 */
 	float4	   *pop_norm;		/* [n_items] normalised popularity */
 	float8		pop_weight;		/* s 2^(-n/h) in the last scoring */
-	const int32 *item_users;	/* users per item: 0 means unseen */
 	int64	   *min_n;			/* [n_members] param "interactions": the */
 	int64	   *max_n;			/* users each member serves, by history size */
 } HybridState;
@@ -560,7 +558,6 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 	state->popularity_weight = RecsParamPositive(params, "popularity_weight", 1.0);
 	state->pop_norm = palloc(sizeof(float4) * Max(data->n_items, 1));
 	state->pop_weight = 0.0;
-	state->item_users = NULL;
 	state->min_n = palloc(sizeof(int64) * *n);
 	state->max_n = palloc(sizeof(int64) * *n);
 
@@ -691,18 +688,6 @@ RecsHybridNormalise(float4 *scores, int32 n, RecsHybridNorm norm)
 	}
 }
 
-/* Users per item of data (the members' own catalogue knowledge). */
-static const int32 *
-CountItemUsers(const RecsInteractions *data)
-{
-	int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext((void *) data),
-												sizeof(int32) * Max(data->n_items, 1));
-
-	for (int64 p = 0; p < data->nnz; p++)
-		counts[data->col_idx[p]]++;
-	return counts;
-}
-
 typedef struct HybridRequest
 {
 	HybridScored kind;
@@ -792,10 +777,10 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 		/* a member's score of an item nobody has used may mean nothing */
 		if (!a->scores_unseen_items && req->kind != HYBRID_SCORED_SIMILAR)
 		{
-			if (state->item_users == NULL)
-				state->item_users = CountItemUsers(model->data);
+			const int32 *users = RecsItemUsers(model);
+
 			for (int32 j = 0; j < n_items; j++)
-				if (state->item_users[j] == 0)
+				if (users[j] == 0)
 					x[j] = -INFINITY;
 		}
 		RecsHybridNormalise(x, n_items, state->norm);

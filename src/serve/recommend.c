@@ -35,24 +35,6 @@ RecsNewScores(const RecsLoadedModel *model)
 	return scores;
 }
 
-/* Users per item in the training data, computed once per loaded model. */
-const int32 *
-RecsItemUsers(const RecsLoadedModel *model)
-{
-	RecsLoadedModel *m = (RecsLoadedModel *) model;
-
-	if (m->item_users == NULL)
-	{
-		int32	   *counts = MemoryContextAllocZero(GetMemoryChunkContext(m),
-													sizeof(int32) * Max(m->data->n_items, 1));
-
-		for (int64 p = 0; p < m->data->nnz; p++)
-			counts[m->data->col_idx[p]]++;
-		m->item_users = counts;
-	}
-	return m->item_users;
-}
-
 /*
  * The model's items by popularity, best first (ties by item index), built
  * once per loaded model: filling a list from the fallback then walks it

@@ -20,7 +20,6 @@ typedef struct RecsRanking
 } RecsRanking;
 
 extern float4 *RecsNewScores(const RecsLoadedModel *model);
-extern const int32 *RecsItemUsers(const RecsLoadedModel *model);
 extern void RecsRankScores(const RecsLoadedModel *model, const float4 *scores,
 						   int k, const bool *excluded, RecsRanking *ranking);
 extern void RecsRankByPopularity(const RecsLoadedModel *model, int k,
