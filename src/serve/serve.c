@@ -301,6 +301,29 @@ ApplyContext(const float4 *share, double boost, int k, RecsRanking *ranking)
 	pfree(order);
 }
 
+/*
+ * A user of the training data as the model scores them (NULL for "popular",
+ * ranked by its popularity order instead), their trained items excluded
+ * unless include_seen.
+ */
+static float4 *
+ScoreTrainedUser(const RecsLoadedModel *model, int32 user, bool by_popularity,
+				 bool include_seen, bool *excluded)
+{
+	const RecsInteractions *data = model->data;
+	float4	   *scores = NULL;
+
+	if (!by_popularity)
+	{
+		scores = RecsNewScores(model);
+		model->algorithm->score_user(model, user, scores);
+	}
+	if (!include_seen)
+		for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
+			excluded[data->col_idx[p]] = true;
+	return scores;
+}
+
 bool
 RecsServeOptionsAreDefault(const RecsServeOptions *opts)
 {
@@ -357,23 +380,17 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 
 	if (user >= 0 && model->online)
 	{
-		NeedSpi(&spi);
-		info->updated = RecsUserUpdatedSinceTraining(model, user_id);
+		if (opts->updates == RECS_UPDATES_UNCHECKED)
+		{
+			NeedSpi(&spi);
+			info->updated = RecsUserUpdatedSinceTraining(model, user_id);
+		}
+		else
+			info->updated = opts->updates == RECS_UPDATES_PENDING;
 	}
 
 	if (user >= 0 && !info->updated)
-	{
-		if (by_popularity)
-			;					/* the same scores for everyone: see below */
-		else
-		{
-			scores = RecsNewScores(model);
-			model->algorithm->score_user(model, user, scores);
-		}
-		if (!opts->include_seen)
-			for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-				excluded[data->col_idx[p]] = true;
-	}
+		scores = ScoreTrainedUser(model, user, by_popularity, opts->include_seen, excluded);
 	else
 	{
 		int			chain = user >= 0 ? RECS_COLD_FOLD_IN : RecsColdStartChain(model->params);
@@ -399,15 +416,8 @@ RecsServeList(const RecsLoadedModel *model, int64 user_id, int k,
 		else if (user >= 0)
 		{
 			/* no fold-in: the trained scores, without the user's new items */
-			if (!by_popularity)
-			{
-				scores = RecsNewScores(model);
-				model->algorithm->score_user(model, user, scores);
-			}
+			scores = ScoreTrainedUser(model, user, by_popularity, opts->include_seen, excluded);
 			source = psprintf("%s_online", model->algorithm->name);
-			if (!opts->include_seen)
-				for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-					excluded[data->col_idx[p]] = true;
 		}
 		else if (n == 0 && (chain & RECS_COLD_USER_FEATURES) &&
 				 model->algorithm->score_cold_user != NULL)

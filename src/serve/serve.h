@@ -18,9 +18,18 @@
 #define RECS_FALLBACK_SOURCE "popular_fallback"
 #define RECS_EXPLORATION_SOURCE "exploration"
 
+/* What the caller already knows of a user's online updates. */
+typedef enum RecsUpdatesKnown
+{
+	RECS_UPDATES_UNCHECKED = 0, /* RecsServeList asks recs.user_updates */
+	RECS_UPDATES_NONE,			/* checked: nothing since training */
+	RECS_UPDATES_PENDING		/* checked: interactions since training */
+} RecsUpdatesKnown;
+
 /* recs_topk's optional arguments; zeroed means "the defaults" */
 typedef struct RecsServeOptions
 {
+	RecsUpdatesKnown updates;	/* not an argument: saves checking twice */
 	bool		include_seen;	/* exclude_seen => false */
 	ArrayType  *exclude;		/* bigint[] or NULL */
 	ArrayType  *candidates;		/* bigint[] or NULL */

@@ -59,30 +59,10 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
- * Queue what an experiment served for the worker to write
- * (experiments/exposure_queue.c); false when it cannot be queued.
- */
-static bool
-QueueExposure(const char *experiment, const RecsExperimentRoute *route, int64 user_id,
-			  const RecsLoadedModel *model, const RecsRanking *ranking)
-{
-	int64	   *ids = palloc(sizeof(int64) * Max(ranking->n, 1));
-	int			fallback_rows = 0;
-
-	for (int i = 0; i < ranking->n; i++)
-	{
-		ids[i] = model->data->item_ids[ranking->items[i]];
-		fallback_rows += ranking->fallback[i];
-	}
-	return RecsQueueExposure(experiment, route->variant, route->model, model->version,
-							 user_id, route->forced, ids, ranking->scores, ranking->n,
-							 fallback_rows);
-}
-
-/*
- * Record what an experiment served (recs.record_exposure: an INSERT into
- * recs.exposures, or a WARNING in a read-only transaction).  The caller is
- * connected to SPI.
+ * Record what an experiment served: queued in shared memory for the worker
+ * to write (experiments/exposure_queue.c) when the queue takes it, else
+ * through recs.record_exposure (an INSERT into recs.exposures, or a WARNING
+ * in a read-only transaction).
  */
 static void
 RecordExposure(const char *experiment, const RecsExperimentRoute *route, int64 user_id,
@@ -91,16 +71,27 @@ RecordExposure(const char *experiment, const RecsExperimentRoute *route, int64 u
 	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, BOOLOID,
 	INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID};
 	Datum		args[9];
-	char		nulls[9] = "         ";
-	Datum	   *ids = palloc(sizeof(Datum) * Max(ranking->n, 1));
-	Datum	   *scores = palloc(sizeof(Datum) * Max(ranking->n, 1));
+	int64	   *ids = palloc(sizeof(int64) * Max(ranking->n, 1));
+	Datum	   *id_datums;
+	Datum	   *score_datums;
 	int			fallback_rows = 0;
 
 	for (int i = 0; i < ranking->n; i++)
 	{
-		ids[i] = Int64GetDatum(model->data->item_ids[ranking->items[i]]);
-		scores[i] = Float4GetDatum(ranking->scores[i]);
+		ids[i] = model->data->item_ids[ranking->items[i]];
 		fallback_rows += ranking->fallback[i];
+	}
+	if (RecsQueueExposure(experiment, route->variant, route->model, model->version,
+						  user_id, route->forced, ids, ranking->scores, ranking->n,
+						  fallback_rows))
+		return;
+
+	id_datums = palloc(sizeof(Datum) * Max(ranking->n, 1));
+	score_datums = palloc(sizeof(Datum) * Max(ranking->n, 1));
+	for (int i = 0; i < ranking->n; i++)
+	{
+		id_datums[i] = Int64GetDatum(ids[i]);
+		score_datums[i] = Float4GetDatum(ranking->scores[i]);
 	}
 	args[0] = CStringGetTextDatum(experiment);
 	args[1] = CStringGetTextDatum(route->variant);
@@ -108,14 +99,16 @@ RecordExposure(const char *experiment, const RecsExperimentRoute *route, int64 u
 	args[3] = Int32GetDatum(model->version);
 	args[4] = Int64GetDatum(user_id);
 	args[5] = BoolGetDatum(route->forced);
-	args[6] = PointerGetDatum(construct_array(ids, ranking->n, INT8OID, sizeof(int64),
+	args[6] = PointerGetDatum(construct_array(id_datums, ranking->n, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[7] = PointerGetDatum(construct_array(scores, ranking->n, FLOAT4OID, sizeof(float4),
-											  true, TYPALIGN_INT));
+	args[7] = PointerGetDatum(construct_array(score_datums, ranking->n, FLOAT4OID,
+											  sizeof(float4), true, TYPALIGN_INT));
 	args[8] = Int32GetDatum(fallback_rows);
+	SPI_connect();
 	if (SPI_execute_with_args("SELECT recs.record_exposure($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-							  9, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
+							  9, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not record an exposure of experiment \"%s\"", experiment);
+	SPI_finish();
 }
 
 /*
@@ -205,6 +198,8 @@ recs_topk(PG_FUNCTION_ARGS)
 		updated = RecsUserUpdatedSinceTraining(model, user_id);
 		SPI_finish();
 		cacheable = !updated;
+		/* RecsServeList need not ask again */
+		opts.updates = updated ? RECS_UPDATES_PENDING : RECS_UPDATES_NONE;
 	}
 	if (cacheable &&
 		RecsLocalCacheGet(model, user_id, k, true, &cached_ids, &cached_scores,
@@ -227,13 +222,9 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	RecsServeList(model, user_id, k, &opts, &ranking, &info);
 
-	if (experiment != NULL && route.record && ranking.n > 0 &&
-		!QueueExposure(experiment, &route, user_id, model, &ranking))
-	{
-		SPI_connect();
+	/* a list with no rows is not an exposure */
+	if (experiment != NULL && route.record && ranking.n > 0)
 		RecordExposure(experiment, &route, user_id, model, &ranking);
-		SPI_finish();
-	}
 
 	/* through an experiment, sources are tagged "<variant>:<source>" */
 	if (experiment != NULL)
