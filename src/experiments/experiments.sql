@@ -135,12 +135,8 @@ CREATE TRIGGER touch_experiment AFTER INSERT OR UPDATE OR DELETE ON recs.experim
 CREATE TRIGGER touch_experiment AFTER INSERT OR UPDATE OR DELETE ON recs.experiment_overrides
 	FOR EACH ROW EXECUTE FUNCTION recs.touch_experiment();
 -- and every change to recs.experiments tells backends' routing caches
-CREATE FUNCTION recs.experiments_changed()
-	RETURNS trigger
-	AS 'MODULE_PATHNAME', 'recs_experiments_changed' LANGUAGE C;
-COMMENT ON FUNCTION recs.experiments_changed() IS 'internal: send a relcache invalidation of recs.experiments so that backends reload cached experiment definitions';
-CREATE TRIGGER experiments_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.experiments
-	FOR EACH STATEMENT EXECUTE FUNCTION recs.experiments_changed();
+CREATE TRIGGER announce_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.experiments
+	FOR EACH STATEMENT EXECUTE FUNCTION recs.announce_change();
 
 -- internal checks
 
@@ -485,64 +481,24 @@ CREATE FUNCTION recs_experiment_topk(experiment text, user_id bigint, k integer 
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE ROWS 10
 	SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	x recs.experiments;
-	a record;
-	items bigint[];
-	scores double precision[];
-	ranks integer[];
-	sources text[];
-	n_fallback integer;
 BEGIN
-	SELECT * INTO x FROM recs.experiments e WHERE e.name = experiment;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'experiment "%" does not exist', experiment
-			USING ERRCODE = 'undefined_object';
-	END IF;
 	IF user_id IS NULL THEN
 		RAISE EXCEPTION 'user_id must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-
-	IF x.status = 'stopped' THEN
-		-- everyone gets the winner (else the baseline); nothing is recorded
-		RETURN QUERY
-		SELECT t.item_id, t.score, t.rank, t.source, v.variant
-		FROM recs.experiment_variants v,
-			 @extschema@.recs_topk(recs_experiment_topk.user_id, k, v.model, exclude_seen) t
-		WHERE v.experiment = x.name
-		  AND v.variant = coalesce(x.winner, recs.baseline_variant(x.name))
-		ORDER BY t.rank;
-		RETURN;
-	END IF;
-
-	-- a simple expression, so the call's set-up is cached for the transaction
-	a := recs.assign(experiment, user_id);
-	SELECT array_agg(t.item_id ORDER BY t.rank), array_agg(t.score ORDER BY t.rank),
-		   array_agg(t.rank ORDER BY t.rank), array_agg(t.source ORDER BY t.rank),
-		   count(*) FILTER (WHERE t.source = 'popular_fallback')
-	INTO items, scores, ranks, sources, n_fallback
-	FROM @extschema@.recs_topk(recs_experiment_topk.user_id, k, a.model, exclude_seen) t;
-
-	IF items IS NOT NULL THEN
-		IF current_setting('transaction_read_only')::boolean THEN
-			-- a hot standby or a read-only transaction: serve, but say so
-			RAISE WARNING 'exposure of experiment "%" not recorded: the transaction is read-only', experiment
-				USING DETAIL = format('user %s, variant %s, items %s; %s unrecorded in this session',
-									  user_id, a.variant, items, recs.note_unrecorded_exposure()),
-					  HINT = 'Serve experiments from the primary, or replay these log lines into recs.exposures.';
-		ELSE
-			INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, forced,
-										items, scores, fallback_rows)
-			VALUES (experiment, a.variant, a.model, a.model_version, user_id, a.forced,
-					items, scores::real[], n_fallback);
-		END IF;
-	END IF;
-
+	-- recs_topk serves, routes and records; its sources read
+	-- '<variant>:<source>', split here on the longest variant name that fits
 	RETURN QUERY
-	SELECT u.item_id, u.score, u.rank, u.source, a.variant
-	FROM unnest(items, scores, ranks, sources) AS u(item_id, score, rank, source)
-	ORDER BY u.rank;
+	SELECT t.item_id, t.score, t.rank, substr(t.source, length(v.variant) + 2), v.variant
+	FROM @extschema@.recs_topk(recs_experiment_topk.user_id, k, exclude_seen => exclude_seen,
+							   experiment => recs_experiment_topk.experiment) t
+	CROSS JOIN LATERAL (
+		SELECT ev.variant FROM recs.experiment_variants ev
+		WHERE ev.experiment = recs_experiment_topk.experiment
+		  AND starts_with(t.source, ev.variant || ':')
+		ORDER BY length(ev.variant) DESC
+		LIMIT 1) v
+	ORDER BY t.rank;
 END
 $$;
 COMMENT ON FUNCTION recs_experiment_topk(text, bigint, integer, boolean) IS 'recs_topk through an experiment: serves the user''s variant''s model, tags rows with the variant and records the exposure (a read-only transaction serves and warns instead)';

@@ -16,7 +16,7 @@
  * recs.experiments changes: every change to an experiment, its variants or
  * its overrides updates its recs.experiments row (the revision triggers in
  * experiments.sql), and a statement trigger on recs.experiments sends a
- * relcache invalidation of the table (recs_experiments_changed), which
+ * relcache invalidation of the table (recs.announce_change), which
  * every backend receives at its next transaction or lock.  So the common
  * call costs a hash lookup, no catalog or table access at all; a ramp-up is
  * seen by each backend's next transaction after it commits.  When an
@@ -29,14 +29,12 @@
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 
 #include "experiments/experiments.h"
 #include "registry/registry.h"
@@ -75,8 +73,6 @@ static HTAB *experiments = NULL;
 static Oid	experiments_relid = InvalidOid;
 static uint64 invalidations = 0;	/* received so far */
 
-PG_FUNCTION_INFO_V1(recs_experiments_changed);
-
 /* recs.experiments changed somewhere: check every entry again before use */
 static void
 InvalidateExperiments(Datum arg, Oid relid)
@@ -93,21 +89,6 @@ InvalidateExperiments(Datum arg, Oid relid)
 		entry->current = false;
 }
 
-/*
- * recs_experiments_changed(): statement trigger on recs.experiments; the
- * relcache invalidation it sends at commit tells every backend's routing
- * cache to look again.
- */
-Datum
-recs_experiments_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "recs_experiments_changed must be called as a trigger");
-	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	return PointerGetDatum(NULL);
-}
 
 static int
 CompareOverrides(const void *a, const void *b)

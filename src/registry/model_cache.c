@@ -4,7 +4,7 @@
  *
  * A cached model is served without reading the registry while no change
  * to it has been announced: statement triggers on recs.models and
- * recs.config send a relcache invalidation at commit (recs_registry_changed),
+ * recs.config send a relcache invalidation at commit (recs.announce_change),
  * which every backend receives at its next transaction start or lock.
  * After one, the next call asks recs.models which version is active, under
  * the caller's snapshot, so serving follows activations and rollbacks with
@@ -137,8 +137,8 @@ RecsLoadArtifact(bytea *artifact, const RecsAlgorithm *algorithm, Jsonb *params)
 }
 
 /*
- * Relcache invalidations of recs.models or recs.config (sent by the
- * registry_changed statement triggers on every change, and by DDL): check
+ * Relcache invalidations of recs.models or recs.config (sent by their
+ * announce_change statement triggers on every change, and by DDL): check
  * cached models again before use, and resolve the OIDs again, since it may
  * be DROP EXTENSION.
  */
@@ -160,21 +160,22 @@ InvalidateRegistryOids(Datum arg, Oid relid)
 		entry->current = false;
 }
 
-PG_FUNCTION_INFO_V1(recs_registry_changed);
+PG_FUNCTION_INFO_V1(recs_announce_change);
 
 /*
- * recs_registry_changed(): statement trigger on recs.models and
- * recs.config.  The relcache invalidation it sends at commit tells every
- * backend's model cache to look again; until one comes, a cached model is
- * served without reading the registry at all.
+ * recs.announce_change(): statement trigger on the tables whose contents
+ * backends cache (recs.models and recs.config here, recs.experiments in
+ * experiments/routing.c).  The relcache invalidation of the table it sends
+ * at commit tells every backend to look again; until one comes, what they
+ * cached is served without reading the table at all.
  */
 Datum
-recs_registry_changed(PG_FUNCTION_ARGS)
+recs_announce_change(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "recs_registry_changed must be called as a trigger");
+		elog(ERROR, "recs.announce_change must be called as a trigger");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
 	return PointerGetDatum(NULL);
 }

@@ -77,14 +77,14 @@ COMMENT ON SEQUENCE recs.activations_id_seq IS 'order of activations';
 
 -- Every change to the registry tells the backends' model caches to look
 -- again (model_cache.c), which otherwise serve without reading it.
-CREATE FUNCTION recs.registry_changed()
+CREATE FUNCTION recs.announce_change()
 	RETURNS trigger
-	AS 'MODULE_PATHNAME', 'recs_registry_changed' LANGUAGE C;
-COMMENT ON FUNCTION recs.registry_changed() IS 'internal: send a relcache invalidation of the changed registry table so that backends check their cached models';
-CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.models
-	FOR EACH STATEMENT EXECUTE FUNCTION recs.registry_changed();
-CREATE TRIGGER registry_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.config
-	FOR EACH STATEMENT EXECUTE FUNCTION recs.registry_changed();
+	AS 'MODULE_PATHNAME', 'recs_announce_change' LANGUAGE C;
+COMMENT ON FUNCTION recs.announce_change() IS 'internal: statement trigger sending a relcache invalidation of its table, so that backends check what they cached from it';
+CREATE TRIGGER announce_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.models
+	FOR EACH STATEMENT EXECUTE FUNCTION recs.announce_change();
+CREATE TRIGGER announce_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON recs.config
+	FOR EACH STATEMENT EXECUTE FUNCTION recs.announce_change();
 
 -- internal checks shared by recs_create_model and recs_train
 

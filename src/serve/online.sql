@@ -43,6 +43,27 @@ END
 $$;
 COMMENT ON FUNCTION recs.note_user_updates() IS 'internal: trigger noting the users whose interactions changed (recs_enable_online_updates)';
 
+-- the three triggers of a model on its source are recs_online_<event>_<md5 of
+-- the model name>; drop those that exist
+CREATE FUNCTION recs.drop_online_triggers(model text, source regclass)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	event text;
+BEGIN
+	FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+		IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = source
+				   AND t.tgname = 'recs_online_' || event || '_' || md5(model)) THEN
+			EXECUTE format('DROP TRIGGER %I ON %s',
+						   'recs_online_' || event || '_' || md5(model), source);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION recs.drop_online_triggers(text, regclass) IS 'internal: drop the online-update triggers of a model from its source';
+
 CREATE FUNCTION recs_enable_online_updates(model text)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -67,13 +88,9 @@ BEGIN
 											WHEN 'f' THEN 'foreign table' ELSE 'relation' END),
 				  HINT = 'Note changed users yourself: INSERT INTO recs.user_updates (model, user_id, updated_at) VALUES (...).';
 	END IF;
+	-- enabling twice replaces the triggers
+	PERFORM recs.drop_online_triggers(model, m.source);
 	FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-		-- enabling twice replaces the triggers
-		IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = m.source
-				   AND t.tgname = 'recs_online_' || event || '_' || md5(model)) THEN
-			EXECUTE format('DROP TRIGGER %I ON %s',
-						   'recs_online_' || event || '_' || md5(model), m.source);
-		END IF;
 		EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s TABLE AS changed_rows'
 					   ' FOR EACH STATEMENT EXECUTE FUNCTION recs.note_user_updates(%L, %L)',
 					   'recs_online_' || event || '_' || md5(model), event, m.source,
@@ -92,20 +109,13 @@ CREATE FUNCTION recs_disable_online_updates(model text)
 AS $$
 DECLARE
 	m recs.models;
-	event text;
 BEGIN
 	SELECT * INTO m FROM recs.models WHERE name = model FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'model "%" does not exist', model
 			USING ERRCODE = 'undefined_object';
 	END IF;
-	FOREACH event IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
-		IF EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = m.source
-				   AND t.tgname = 'recs_online_' || event || '_' || md5(model)) THEN
-			EXECUTE format('DROP TRIGGER %I ON %s',
-						   'recs_online_' || event || '_' || md5(model), m.source);
-		END IF;
-	END LOOP;
+	PERFORM recs.drop_online_triggers(model, m.source);
 	UPDATE recs.models SET online = false WHERE name = model;
 	DELETE FROM recs.user_updates u WHERE u.model = recs_disable_online_updates.model;
 END
