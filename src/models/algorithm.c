@@ -400,3 +400,36 @@ RecsItemUsers(const RecsLoadedModel *model)
 	}
 	return m->item_users;
 }
+
+/*
+ * Evidence from item similarity, for models that have it: the user's
+ * items (an index) by their similarity to item times the user's weight for
+ * them, heaviest first, at most max; returns how many.  recs_explain uses
+ * it for models without an explain of their own, and hybrids for members.
+ */
+int
+RecsExplainBySimilarity(const RecsLoadedModel *model, int32 user, int32 item,
+						RecsEvidence *evidence, int max)
+{
+	const RecsInteractions *data = model->data;
+	float4	   *sims = palloc(sizeof(float4) * Max(data->n_items, 1));
+	int			n = 0;
+
+	for (int32 j = 0; j < data->n_items; j++)
+		sims[j] = -INFINITY;
+	model->algorithm->score_similar_items(model, item, sims);
+	for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
+	{
+		int32		i = data->col_idx[p];
+		RecsEvidence e;
+
+		if (i == item || !(sims[i] > 0.0f) || isinf(sims[i]))
+			continue;
+		e.reason = "similar to an item the user interacted with";
+		e.evidence_item = data->item_ids[i];
+		e.weight = (float8) sims[i] * data->values[p];
+		n = RecsEvidenceAdd(evidence, n, max, &e);
+	}
+	pfree(sims);
+	return n;
+}

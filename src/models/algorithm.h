@@ -154,6 +154,8 @@ struct RecsLoadedModel
 extern const RecsAlgorithm *RecsFindAlgorithm(const char *name, bool missing_ok);
 extern const int32 *RecsItemUsers(const RecsLoadedModel *model);
 extern int	RecsEvidenceAdd(RecsEvidence *evidence, int n, int max, const RecsEvidence *e);
+extern int	RecsExplainBySimilarity(const RecsLoadedModel *model, int32 user, int32 item,
+									RecsEvidence *evidence, int max);
 
 /* the algorithms (src/models/<name>.c) */
 extern const RecsAlgorithm RecsPopularAlgorithm;

@@ -977,33 +977,11 @@ static int
 MemberEvidence(RecsLoadedModel *member, int32 user, int32 item,
 			   RecsEvidence *evidence, int max)
 {
-	const RecsInteractions *data = member->data;
-	float4	   *sims;
-	int			n = 0;
-
 	if (member->algorithm->explain != NULL)
 		return member->algorithm->explain(member, user, item, evidence, max);
 	if (member->algorithm->score_similar_items == NULL)
 		return 0;
-
-	sims = palloc(sizeof(float4) * Max(data->n_items, 1));
-	for (int32 j = 0; j < data->n_items; j++)
-		sims[j] = -INFINITY;
-	member->algorithm->score_similar_items(member, item, sims);
-	for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-	{
-		int32		i = data->col_idx[p];
-		RecsEvidence e;
-
-		if (i == item || !(sims[i] > 0.0f) || isinf(sims[i]))
-			continue;
-		e.reason = "similar to an item the user interacted with";
-		e.evidence_item = data->item_ids[i];
-		e.weight = (float8) sims[i] * data->values[p];
-		n = RecsEvidenceAdd(evidence, n, max, &e);
-	}
-	pfree(sims);
-	return n;
+	return RecsExplainBySimilarity(member, user, item, evidence, max);
 }
 
 /*

@@ -15,8 +15,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "funcapi.h"
 #include "utils/builtins.h"
 
@@ -26,32 +24,6 @@
 PG_FUNCTION_INFO_V1(recs_explain);
 
 #define RECS_EXPLAIN_MAX 5
-
-/* The user's items by similarity to item times their weight. */
-static int
-ExplainBySimilarity(const RecsLoadedModel *model, int32 user, int32 item,
-					RecsEvidence *evidence, int max)
-{
-	const RecsInteractions *data = model->data;
-	float4	   *sims = RecsNewScores(model);
-	int			n = 0;
-
-	model->algorithm->score_similar_items(model, item, sims);
-	for (int64 p = data->row_ptr[user]; p < data->row_ptr[user + 1]; p++)
-	{
-		int32		i = data->col_idx[p];
-		RecsEvidence e;
-
-		if (i == item || sims[i] == -INFINITY || !(sims[i] > 0.0f))
-			continue;
-		e.reason = "similar to an item the user interacted with";
-		e.evidence_item = data->item_ids[i];
-		e.weight = (float8) sims[i] * data->values[p];
-		n = RecsEvidenceAdd(evidence, n, max, &e);
-	}
-	pfree(sims);
-	return n;
-}
 
 /*
  * recs_explain(user_id bigint, item_id bigint, model text)
@@ -83,7 +55,7 @@ recs_explain(PG_FUNCTION_ARGS)
 	if (user >= 0 && model->algorithm->explain != NULL)
 		n = model->algorithm->explain(model, user, item, evidence, RECS_EXPLAIN_MAX);
 	else if (user >= 0 && model->algorithm->score_similar_items != NULL)
-		n = ExplainBySimilarity(model, user, item, evidence, RECS_EXPLAIN_MAX);
+		n = RecsExplainBySimilarity(model, user, item, evidence, RECS_EXPLAIN_MAX);
 
 	if (n == 0)
 	{
