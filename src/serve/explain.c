@@ -19,7 +19,6 @@
 #include "utils/builtins.h"
 
 #include "registry/registry.h"
-#include "serve/recommend.h"
 
 PG_FUNCTION_INFO_V1(recs_explain);
 
