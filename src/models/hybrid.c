@@ -127,7 +127,9 @@ typedef struct HybridState
 	int32		last_user;
 	float8		popularity;		/* param: the prior's half-life h, 0: none */
 	float8		popularity_weight;	/* param: its weight s at n = 0 */
-	float4	   *pop_norm;		/* [n_items] normalised popularity */
+	float4	   *pop_norm;		/* [n_items] normalised popularity, the same
+								 * for every user: computed on first use */
+	bool		pop_norm_ready;
 	float8		pop_weight;		/* s 2^(-n/h) in the last scoring */
 	int64	   *min_n;			/* [n_members] param "interactions": the */
 	int64	   *max_n;			/* users each member serves, by history size */
@@ -799,8 +801,12 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 	{
 		state->pop_weight = state->popularity_weight *
 			pow(2.0, -(float8) n_user / state->popularity);
-		memcpy(state->pop_norm, model->popularity, sizeof(float4) * n_items);
-		RecsHybridNormalise(state->pop_norm, n_items, state->norm);
+		if (!state->pop_norm_ready)
+		{
+			memcpy(state->pop_norm, model->popularity, sizeof(float4) * n_items);
+			RecsHybridNormalise(state->pop_norm, n_items, state->norm);
+			state->pop_norm_ready = true;
+		}
 	}
 
 	for (int32 j = 0; j < n_items; j++)
