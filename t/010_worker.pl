@@ -362,20 +362,21 @@ $node->safe_psql($db, "UPDATE recs.schedules SET next_run = 'infinity'");
 
 # ---------------------------------------------------------------------------
 # Exposures of recs_topk(..., experiment => ...) go through the shared-memory
-# queue and the worker writes them; events are attributed to them.
+# queue and the exposure writer writes them (its life: t/020_exposure_writer.pl);
+# events are attributed to them.
 
 $node->safe_psql($db, q{
 SELECT recs_create_experiment('x', '{"a": {"model": "m", "weight": 1}, "b": {"model": "m", "weight": 1}}');
 });
 is($node->safe_psql($db, 'SELECT enabled FROM recs_exposure_queue_stats()'),
-	't', 'with preloading and the worker running, exposures are queued');
+	't', 'with preloading and the writer running, exposures are queued');
 $node->safe_psql($db,
 	"SELECT count(*) FROM generate_series(1, 40) u, recs_topk(u, 5, experiment => 'x')");
 is($node->safe_psql($db, 'SELECT queued >= 40, direct FROM recs_exposure_queue_stats()'),
 	't|0', 'the 40 lists are queued, none inserted directly');
 ok( $node->poll_query_until(
 		$db, "SELECT count(*) = 40 FROM recs.exposures WHERE experiment = 'x'"),
-	'the worker writes them to recs.exposures');
+	'the writer writes them to recs.exposures');
 is( $node->safe_psql($db,
 		"SELECT count(DISTINCT user_id), bool_and(cardinality(items) = 5), bool_and(variant = recs_variant('x', user_id)) FROM recs.exposures WHERE experiment = 'x'"),
 	'40|t|t', 'one exposure per user, with its items and its variant');

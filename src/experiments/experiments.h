@@ -1,7 +1,9 @@
 /*
  * experiments.h
- *		A/B experiments in C: the assignment hash (experiment_stats.c) and
- *		serving routes (routing.c).  The rest is SQL (experiments.sql).
+ *		A/B experiments in C: the assignment hash (experiment_stats.c),
+ *		serving routes (routing.c), the exposure queue (exposure_queue.c)
+ *		and its writer (exposure_writer.c).  The rest is SQL
+ *		(experiments.sql, report.sql, monitoring.sql).
  */
 #ifndef RECS_EXPERIMENTS_H
 #define RECS_EXPERIMENTS_H
@@ -33,10 +35,16 @@ extern bool RecsQueueExposure(const char *experiment, const char *variant, const
 							  int32 model_version, int64 user_id, bool forced,
 							  const int64 *items, const float4 *scores, int n_items,
 							  int fallback_rows);
-extern void RecsExposureQueueAttachWorker(void);
-extern void RecsExposureQueueDetachWorker(int code, Datum arg);
+extern void RecsExposureQueueAttachWriter(void);
+extern void RecsExposureQueueDetachWriter(int code, Datum arg);
 extern bool RecsExposuresPending(void);
 extern uint64 RecsWriteQueuedExposures(uint64 *count);
 extern void RecsExposuresWritten(uint64 tail, uint64 count);
+
+/* exposure_writer.c */
+extern int	recs_exposure_writer_nice;
+extern void RecsExposureWriterInit(void);
+extern void RecsExposureWriterRegister(void);
+extern PGDLLEXPORT void recs_exposure_writer_main(Datum main_arg);
 
 #endif							/* RECS_EXPERIMENTS_H */

@@ -62,8 +62,12 @@ CREATE TABLE recs.exposures (
 	fallback_rows integer NOT NULL DEFAULT 0,
 	shown_at timestamptz NOT NULL DEFAULT now()
 );
+-- recs_track's attribution looks exposures up by user.  Nothing else is
+-- indexed: every exposure pays for each index on its way in, and the
+-- report and the monitoring functions read an experiment's or a model's
+-- exposures whole (an index by experiment cost the writer a fifth more per
+-- exposure, bench/experiments.sh).
 CREATE INDEX ON recs.exposures (user_id, shown_at);
-CREATE INDEX ON recs.exposures (experiment, variant);
 COMMENT ON TABLE recs.exposures IS 'one row per list served in an experiment: the items in rank order (position = array index), their scores, and how many came from the popularity fallback';
 COMMENT ON SEQUENCE recs.exposures_id_seq IS 'order of exposures';
 
@@ -253,6 +257,16 @@ COMMENT ON FUNCTION recs.record_exposure(text, text, text, integer, bigint, bool
 -- events tracked meanwhile are attributed now, by recs_track's rule (the
 -- latest exposure that showed the item within the window).  Exposures of
 -- experiments dropped since are skipped.
+--
+-- The foreign key from recs.exposures to recs.experiments is checked here
+-- once per batch instead of once per row: the function locks the rows of
+-- the batch's experiments FOR KEY SHARE, as the per-row check would (a
+-- concurrent recs_drop_experiment waits for this transaction, then its
+-- cascade removes what was written), and runs with session_replication_role
+-- = replica, as logical replication's apply workers do, so that the
+-- per-row checks are not queued.  They cost as much as the inserts and
+-- their index entries together (bench/experiments.sh).  Only a superuser
+-- can call it: the worker is one.
 CREATE FUNCTION recs.write_queued_exposures(experiments text[], variants text[], models text[],
 											versions integer[], users bigint[], forced boolean[],
 											offsets integer[], items bigint[], scores real[],
@@ -260,8 +274,13 @@ CREATE FUNCTION recs.write_queued_exposures(experiments text[], variants text[],
 	RETURNS bigint
 	LANGUAGE sql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
+	SET session_replication_role = replica
 AS $$
-	WITH batch AS (
+	WITH live AS (
+		SELECT x.name FROM recs.experiments x
+		WHERE x.name = ANY (experiments)
+		FOR KEY SHARE
+	), batch AS (
 		SELECT b.*, items[offsets[b.i] + 1 : offsets[b.i + 1]] AS its,
 			   scores[offsets[b.i] + 1 : offsets[b.i + 1]] AS scs
 		FROM unnest(experiments, variants, models, versions, users, forced, fallback_rows, shown)
@@ -273,7 +292,7 @@ AS $$
 		SELECT b.experiment, b.variant, b.model, b.version, b.user_id, b.forced, b.its, b.scs,
 			   b.fallback_rows, b.shown_at
 		FROM batch b
-		WHERE EXISTS (SELECT 1 FROM recs.experiments x WHERE x.name = b.experiment)
+		WHERE b.experiment IN (SELECT live.name FROM live)
 		ORDER BY b.i
 		RETURNING id, experiment, user_id, items, shown_at
 	), attributed AS (
@@ -293,6 +312,7 @@ AS $$
 	SELECT count(*) FROM written
 $$;
 COMMENT ON FUNCTION recs.write_queued_exposures(text[], text[], text[], integer[], bigint[], boolean[], integer[], bigint[], real[], integer[], timestamp with time zone[]) IS 'internal: the worker''s insert of a batch of exposures queued in shared memory, attributing events tracked before they were written';
+REVOKE ALL ON FUNCTION recs.write_queued_exposures(text[], text[], text[], integer[], bigint[], boolean[], integer[], bigint[], real[], integer[], timestamptz[]) FROM PUBLIC;
 
 CREATE FUNCTION recs_exposure_queue_stats(OUT enabled boolean, OUT capacity_bytes bigint,
 										  OUT used_bytes bigint, OUT pending bigint,

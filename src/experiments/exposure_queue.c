@@ -1,31 +1,35 @@
 /*
  * exposure_queue.c
  *		Exposures recorded by recs_topk(..., experiment => name) go through a
- *		queue in shared memory that the background worker writes to
- *		recs.exposures, so that serving in an experiment costs about what
- *		serving without one does.
+ *		queue in shared memory that the exposure writer (exposure_writer.c)
+ *		writes to recs.exposures, so that serving in an experiment costs
+ *		about what serving without one does.
  *
  * Writing an exposure synchronously is an INSERT and, for a serving
  * transaction that wrote nothing else, a commit that waits for its WAL
  * flush: ten times the cost of the recommendation itself.  With recs in
  * shared_preload_libraries, recs_topk instead appends the exposure to a
  * byte ring in shared memory (recs.exposure_queue_size) under an LWLock,
- * and the worker, woken every RECS_EXPOSURE_FLUSH_MS or when the ring is a
- * quarter full, inserts what is queued in one transaction of its own.
+ * and the exposure writer (exposure_writer.c), woken every
+ * RECS_EXPOSURE_FLUSH_MS or when the ring is a quarter full, inserts what
+ * is queued in one transaction of its own.
  *
  * Nothing is lost silently:
- *	- a full ring, a server in recovery, no preloading, no worker running,
- *	  or a database other than the worker's (recs.worker_database):
+ *	- a full ring, a server in recovery, no preloading, no writer running,
+ *	  or a database other than the writer's (recs.worker_database):
  *	  recs_topk inserts synchronously, as without the queue (a full ring
  *	  is counted as "direct");
  *	- an event tracked before its exposure is written is attributed when
- *	  the worker writes the exposure (recs.write_queued_exposures);
+ *	  the writer writes the exposure (recs.write_queued_exposures);
+ *	- the writer detaches before its last write when it stops, and from
+ *	  then on nothing more is queued (the check and the append are under
+ *	  one lock);
  *	- queued exposures that a crash or an immediate shutdown takes with
- *	  it (at most RECS_EXPOSURE_FLUSH_MS worth) are counted, and the worker
+ *	  it (at most RECS_EXPOSURE_FLUSH_MS worth) are counted, and the writer
  *	  logs the count when it exits with exposures still queued.
  *
- * The worker advances the ring's tail only after its transaction commits;
- * the worker is the ring's only reader.
+ * The writer advances the ring's tail only after its transaction commits;
+ * it is the ring's only reader.
  */
 #include "postgres.h"
 
@@ -69,10 +73,10 @@ typedef struct ExposureQueue
 	uint64		head;			/* bytes ever appended */
 	uint64		tail;			/* bytes ever written to the table */
 	uint64		queued;			/* exposures ever appended */
-	uint64		written;		/* exposures ever written by the worker */
+	uint64		written;		/* exposures ever written by the writer */
 	uint64		direct;			/* exposures inserted directly (ring full) */
-	Latch	   *worker_latch;	/* woken when a quarter full */
-	Oid			worker_database;	/* only its exposures are queued */
+	Latch	   *writer_latch;	/* NULL: no writer; woken when a quarter full */
+	Oid			writer_database;	/* only its exposures are queued */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } ExposureQueue;
 
@@ -116,7 +120,7 @@ ExposureQueueShmemStartup(void)
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Called from _PG_init; the queue exists only when preloaded. */
+/* Called from _PG_init; the queue and its writer exist only when preloaded. */
 void
 RecsExposureQueueInit(void)
 {
@@ -124,7 +128,7 @@ RecsExposureQueueInit(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	DefineCustomIntVariable("recs.exposure_queue_size",
-							"Shared memory for exposures waiting to be written by the recs worker.",
+							"Shared memory for exposures waiting to be written by the recs exposure writer.",
 							"0 writes every exposure synchronously.  Needs shared_preload_libraries = 'recs'.",
 							&recs_exposure_queue_kb,
 							8192, 0, 1024 * 1024,
@@ -133,6 +137,8 @@ RecsExposureQueueInit(void)
 							NULL, NULL, NULL);
 	if (recs_exposure_queue_kb == 0)
 		return;
+	RecsExposureWriterInit();
+	RecsExposureWriterRegister();
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = ExposureQueueShmemRequest;
 	prev_shmem_startup_hook = shmem_startup_hook;
@@ -164,7 +170,7 @@ RingRead(uint64 pos, void *dst, Size len)
 
 /*
  * Queue one exposure; false when the queue cannot take it (not preloaded,
- * in recovery, full, or no worker to write it), and the caller inserts it
+ * in recovery, full, or no writer to write it), and the caller inserts it
  * itself.
  */
 bool
@@ -177,11 +183,11 @@ RecsQueueExposure(const char *experiment, const char *variant, const char *model
 	Size		names;
 	Size		length;
 	uint64		pos;
-	bool		wake;
+	Latch	   *wake = NULL;
 
-	/* the worker writes into its own database only */
-	if (queue == NULL || queue->worker_latch == NULL ||
-		queue->worker_database != MyDatabaseId || RecoveryInProgress())
+	/* the writer writes into its own database only (checked again below) */
+	if (queue == NULL || queue->writer_latch == NULL ||
+		queue->writer_database != MyDatabaseId || RecoveryInProgress())
 		return false;
 
 	memset(&h, 0, sizeof(h));
@@ -202,6 +208,12 @@ RecsQueueExposure(const char *experiment, const char *variant, const char *model
 	h.forced = forced;
 
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	/* a writer that has detached writes nothing more */
+	if (queue->writer_latch == NULL || queue->writer_database != MyDatabaseId)
+	{
+		LWLockRelease(queue->lock);
+		return false;
+	}
 	if (queue->head + length - queue->tail > queue->capacity)
 	{
 		queue->direct++;
@@ -219,43 +231,50 @@ RecsQueueExposure(const char *experiment, const char *variant, const char *model
 	RingWrite(pos + sizeof(int64) * n_items, scores, sizeof(float4) * n_items);
 	queue->head += length;
 	queue->queued++;
-	wake = queue->head - queue->tail > queue->capacity / 4;
+	if (queue->head - queue->tail > queue->capacity / 4)
+		wake = queue->writer_latch;
 	LWLockRelease(queue->lock);
 
-	if (wake && queue->worker_latch != NULL)
-		SetLatch(queue->worker_latch);
+	/* a latch stays valid shared memory even if its owner has gone */
+	if (wake != NULL)
+		SetLatch(wake);
 	return true;
 }
 
-/* The worker says where to wake it, and that it is there to write. */
+/* The writer says where to wake it, and that it is there to write. */
 void
-RecsExposureQueueAttachWorker(void)
+RecsExposureQueueAttachWriter(void)
 {
 	if (queue == NULL)
 		return;
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-	queue->worker_latch = MyLatch;
-	queue->worker_database = MyDatabaseId;
+	queue->writer_latch = MyLatch;
+	queue->writer_database = MyDatabaseId;
 	LWLockRelease(queue->lock);
 }
 
-/* The worker is leaving: say how many exposures it leaves unwritten. */
+/*
+ * The writer stops taking exposures: recs_topk inserts them itself from
+ * now on.  Called before its last write, and again at exit, when it says
+ * how many exposures it leaves unwritten.
+ */
 void
-RecsExposureQueueDetachWorker(int code, Datum arg)
+RecsExposureQueueDetachWriter(int code, Datum arg)
 {
 	uint64		left;
 
 	if (queue == NULL)
 		return;
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-	queue->worker_latch = NULL;
+	if (queue->writer_latch == MyLatch)
+		queue->writer_latch = NULL;
 	left = queue->queued - queue->written;
 	LWLockRelease(queue->lock);
-	if (left > 0)
+	if (proc_exit_inprogress && left > 0)
 		ereport(LOG,
-				(errmsg("recs worker exits with %llu exposures queued but not written",
+				(errmsg("recs exposure writer exits with %llu exposures queued but not written",
 						(unsigned long long) left),
-				 errdetail("They are written when the worker is back, unless the server stops: then they are lost.")));
+				 errdetail("They are written when the writer is back, unless the server stops: then they are lost.")));
 }
 
 /* A batch of queued exposures as the parallel arrays of the SQL call. */
@@ -318,8 +337,8 @@ WriteBatch(Batch *b)
 }
 
 /*
- * Write the queued exposures to recs.exposures (worker, in a transaction,
- * connected to SPI), in batches of RECS_EXPOSURE_BATCH; returns the
+ * Write the queued exposures to recs.exposures (the writer, in a
+ * transaction, connected to SPI), in batches of RECS_EXPOSURE_BATCH; returns the
  * position the tail may advance to once the transaction commits, and how
  * many exposures that is.
  */
@@ -357,7 +376,7 @@ RecsWriteQueuedExposures(uint64 *count)
 	b.items = palloc(sizeof(Datum) * items_room);
 	b.scores = palloc(sizeof(Datum) * items_room);
 
-	/* only the worker reads, and only it moves the tail: [tail, head) is stable */
+	/* only the writer reads, and only it moves the tail: [tail, head) is stable */
 	for (pos = tail; pos < head;)
 	{
 		QueuedExposure h;
@@ -441,7 +460,7 @@ PG_FUNCTION_INFO_V1(recs_exposure_queue_stats);
 
 /*
  * recs_exposure_queue_stats(): whether this database's exposures are
- * queued (preloaded, the worker running here), the ring's size and use,
+ * queued (preloaded, the writer running here), the ring's size and use,
  * and counts since server start.
  */
 Datum
@@ -463,8 +482,8 @@ recs_exposure_queue_stats(PG_FUNCTION_ARGS)
 	else
 	{
 		LWLockAcquire(queue->lock, LW_SHARED);
-		values[0] = BoolGetDatum(queue->worker_latch != NULL &&
-								 queue->worker_database == MyDatabaseId);
+		values[0] = BoolGetDatum(queue->writer_latch != NULL &&
+								 queue->writer_database == MyDatabaseId);
 		values[1] = Int64GetDatum((int64) queue->capacity);
 		values[2] = Int64GetDatum((int64) (queue->head - queue->tail));
 		values[3] = Int64GetDatum((int64) (queue->queued - queue->written));

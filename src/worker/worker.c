@@ -3,8 +3,9 @@
  *		The recs background worker: runs the jobs of recs.schedules in one
  *		database (recs.worker_database), every recs.worker_naptime seconds.
  *
- * It also writes the exposures recs_topk queues in shared memory
- * (experiments/exposure_queue.c), every RECS_EXPOSURE_FLUSH_MS.
+ * Exposures that recs_topk queues in shared memory are written by a
+ * process of their own (experiments/exposure_writer.c), so that a long
+ * job here never holds them up.
  *
  * Registered only when recs is in shared_preload_libraries (see recs.c);
  * without that, recs_worker_status() says so and how to enable it.
@@ -48,7 +49,6 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "experiments/experiments.h"
 #include "worker/worker.h"
 
 PG_FUNCTION_INFO_V1(recs_worker_preloaded);
@@ -180,25 +180,6 @@ RunJob(const char *call, const char *model)
 }
 
 /*
- * Write the exposures recs_topk queued in shared memory, in a transaction
- * of their own; the queue frees their space once it has committed.
- */
-static void
-WriteExposures(void)
-{
-	uint64		tail = 0;
-	uint64		count = 0;
-
-	if (!RecsExposuresPending() || RecoveryInProgress())
-		return;
-	BeginJobTransaction("writing queued exposures");
-	if (OidIsValid(get_extension_oid("recs", true)))
-		tail = RecsWriteQueuedExposures(&count);
-	EndJobTransaction();
-	RecsExposuresWritten(tail, count);
-}
-
-/*
  * One round: retrain the models whose schedule is due, then warm the cache
  * of the scheduled models whose active version is not warm, then drop the
  * cached lists of users with online updates.  Retraining first, so that a
@@ -251,10 +232,6 @@ recs_worker_main(Datum main_arg)
 	round_cxt = AllocSetContextCreate(TopMemoryContext, "recs worker round",
 									  ALLOCSET_DEFAULT_SIZES);
 
-	/* exposures queued by recs_topk are this worker's to write */
-	RecsExposureQueueAttachWorker();
-	before_shmem_exit(RecsExposureQueueDetachWorker, (Datum) 0);
-
 	next_round = GetCurrentTimestamp();
 	for (;;)
 	{
@@ -280,7 +257,6 @@ recs_worker_main(Datum main_arg)
 													 recs_worker_naptime * 1000L);
 		}
 
-		WriteExposures();
 		if (GetCurrentTimestamp() >= next_round)
 		{
 			RunRound(round_cxt);
@@ -288,10 +264,9 @@ recs_worker_main(Datum main_arg)
 													 recs_worker_naptime * 1000L);
 		}
 
-		/* wake for the next round, and often enough to write exposures */
 		wait_ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), next_round);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Min(wait_ms, RECS_EXPOSURE_FLUSH_MS) + 1, PG_WAIT_EXTENSION);
+						 wait_ms + 1, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }

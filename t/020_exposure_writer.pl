@@ -1,0 +1,170 @@
+# t/020_exposure_writer.pl: the recs exposure writer's life, with
+# shared_preload_libraries = 'recs':
+#   - it starts with the server (backend_type "recs exposure writer") at
+#     the configured nice value, and a reload with another value restarts
+#     it with that one,
+#   - exposures queued while it cannot run (SIGSTOP) are written when it
+#     runs again,
+#   - exposures of an experiment dropped while they wait are not written,
+#     and the writer carries on,
+#   - pg_terminate_backend writes what is queued before it exits; the
+#     writer comes back, and exposures served meanwhile are inserted
+#     directly: none is lost,
+#   - a fast shutdown writes what is queued too: nothing lost across a
+#     restart.
+# SIGSTOP keeps the writer from writing, so that exposures are certainly
+# queued at the moment a check needs them to be.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use POSIX ();
+
+my $db = 'postgres';
+
+my $node = PostgreSQL::Test::Cluster->new('writer');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', qq{
+shared_preload_libraries = 'recs'
+recs.worker_database = '$db'
+recs.exposure_writer_nice = 7
+});
+$node->start;
+
+my $writer_pid_sql =
+  "SELECT pid FROM pg_stat_activity WHERE backend_type = 'recs exposure writer'";
+
+ok( $node->poll_query_until(
+		$db,
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'recs exposure writer'"),
+	'the writer starts with the server');
+my $writer = $node->safe_psql($db, $writer_pid_sql);
+
+# field 19 of /proc/PID/stat is the nice value
+sub nice_of
+{
+	my ($pid) = @_;
+	my $stat = slurp_file("/proc/$pid/stat");
+	$stat =~ s/^.*\) //s;    # after the command name, which may hold spaces
+	my @fields = split /\s+/, $stat;
+	return $fields[16];
+}
+
+SKIP:
+{
+	skip 'no /proc to read the nice value from', 2 unless -r "/proc/$writer/stat";
+	is(nice_of($writer), 7, 'at recs.exposure_writer_nice');
+
+	my $log_offset = -s $node->logfile;
+	$node->append_conf('postgresql.conf', 'recs.exposure_writer_nice = 12');
+	$node->reload;
+	$node->wait_for_log(qr/recs exposure writer exits to restart with database "$db" and nice value 12/,
+		$log_offset);
+	ok( $node->poll_query_until(
+			$db, "SELECT count(*) = 1 FROM ($writer_pid_sql) w WHERE pid <> $writer"),
+		'a reload with another nice value restarts the writer');
+	$writer = $node->safe_psql($db, $writer_pid_sql);
+	is(nice_of($writer), 12, 'which runs at the new value');
+}
+
+$node->safe_psql(
+	$db, q{
+CREATE EXTENSION recs;
+CREATE TABLE events (user_id bigint, item_id bigint);
+INSERT INTO events
+SELECT u, (u * 7 + i * 13) % 50 FROM generate_series(1, 200) u, generate_series(1, 8) i;
+SELECT recs_create_model('m', 'popular', 'events');
+SELECT recs_train('m');
+SELECT recs_create_experiment('x', '{"a": {"model": "m", "weight": 1}, "b": {"model": "m", "weight": 1}}');
+SELECT recs_create_experiment('y', '{"a": {"model": "m", "weight": 1}, "b": {"model": "m", "weight": 1}}');
+});
+ok($node->poll_query_until($db, 'SELECT enabled FROM recs_exposure_queue_stats()'),
+	'exposures of the writer\'s database are queued');
+
+sub serve
+{
+	my ($experiment, $from, $to) = @_;
+	$node->safe_psql($db,
+		"SELECT count(*) FROM generate_series($from, $to) u, recs_topk(u, 5, experiment => '$experiment')"
+	);
+}
+
+sub exposures
+{
+	my ($experiment) = @_;
+	return $node->safe_psql($db,
+		"SELECT count(*) FROM recs.exposures WHERE experiment = '$experiment'");
+}
+
+# ---------------------------------------------------------------------------
+# Queued while the writer cannot run, written when it can; an experiment
+# dropped meanwhile loses its exposures, with the experiment.
+
+kill 'STOP', $writer;
+serve('x', 1, 30);
+serve('y', 1, 10);
+is($node->safe_psql($db, 'SELECT pending, direct FROM recs_exposure_queue_stats()'),
+	'40|0', 'with the writer stopped, 40 exposures wait in the queue');
+is(exposures('x'), 0, 'none is written yet');
+$node->safe_psql($db, "SELECT recs_drop_experiment('y')");
+kill 'CONT', $writer;
+ok($node->poll_query_until($db, "SELECT count(*) = 30 FROM recs.exposures WHERE experiment = 'x'"),
+	'the writer writes them when it runs again');
+ok($node->poll_query_until($db, 'SELECT pending = 0 FROM recs_exposure_queue_stats()'),
+	'and the queue is empty');
+is($node->safe_psql($db, "SELECT count(*) FROM recs.exposures WHERE experiment = 'y'"),
+	0, 'exposures of the dropped experiment are not written');
+is($node->safe_psql($db, $writer_pid_sql), $writer, 'and the writer carried on');
+
+# ---------------------------------------------------------------------------
+# pg_terminate_backend: what is queued is written before the writer exits;
+# served while it is away, exposures are inserted directly.
+
+kill 'STOP', $writer;
+serve('x', 31, 50);
+is($node->safe_psql($db, 'SELECT pending FROM recs_exposure_queue_stats()'),
+	'20', '20 more exposures wait');
+$node->safe_psql($db, "SELECT pg_terminate_backend($writer)");
+kill 'CONT', $writer;
+ok($node->poll_query_until($db, "SELECT count(*) = 50 FROM recs.exposures WHERE experiment = 'x'"),
+	'pg_terminate_backend: the writer writes them before it exits');
+# until the writer is back (a second), recs_topk inserts exposures itself
+serve('x', 51, 60);
+ok($node->poll_query_until($db, "SELECT count(*) = 60 FROM recs.exposures WHERE experiment = 'x'"),
+	'exposures served around its exit are all recorded');
+ok( $node->poll_query_until(
+		$db, "SELECT count(*) = 1 FROM ($writer_pid_sql) w WHERE pid <> $writer"),
+	'the writer comes back');
+$writer = $node->safe_psql($db, $writer_pid_sql);
+ok($node->poll_query_until($db, 'SELECT enabled FROM recs_exposure_queue_stats()'),
+	'and exposures are queued again');
+
+# ---------------------------------------------------------------------------
+# A fast shutdown with exposures queued: the writer writes them as it stops.
+
+kill 'STOP', $writer;
+serve('x', 61, 85);
+is($node->safe_psql($db, 'SELECT pending FROM recs_exposure_queue_stats()'),
+	'25', '25 exposures wait at shutdown');
+# the stop below waits for the writer: let it run once the SIGTERM is sent
+my $child = fork();
+if ($child == 0)
+{
+	sleep 1;
+	kill 'CONT', $writer;
+	# not exit: the child must not run the framework's END blocks
+	POSIX::_exit(0);
+}
+$node->stop('fast');
+waitpid($child, 0);
+$node->start;
+is(exposures('x'), 85, 'a fast shutdown loses no queued exposure');
+unlike(slurp_file($node->logfile), qr/exposures queued but not written/,
+	'and the writer reports none unwritten');
+
+$node->stop;
+done_testing();
