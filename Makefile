@@ -24,6 +24,7 @@ OBJS = \
 	src/eval/tune.o \
 	src/experiments/experiment_stats.o \
 	src/experiments/exposure_queue.o \
+	src/experiments/exposure_table.o \
 	src/experiments/exposure_writer.o \
 	src/experiments/routing.o \
 	src/models/algorithm.o \

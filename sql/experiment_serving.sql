@@ -54,21 +54,33 @@ SELECT recs_drop_experiment('es');
 SELECT * FROM recs_topk(1, 3, experiment => 'es');
 
 -- Without preloading (as here) exposures are inserted synchronously; with
--- it, the worker writes queued ones through recs.write_queued_exposures,
--- which also attributes events tracked before the exposure was written.
+-- it, the exposure writer inserts queued ones in bulk (t/020_exposure_writer.pl)
 SELECT enabled FROM recs_exposure_queue_stats();
+-- After writing queued exposures it gives the events tracked while they
+-- waited the exposure recs_track's rule picks now.  Here the writer's
+-- inserts are made by hand: user 7 clicks item 3 at 12:00:05 and item 9 at
+-- 12:00:06 before any exposure is written; user 8 clicks item 3.
 SELECT recs_create_experiment('es2', '{"a": {"model": "es_pop", "weight": 1}, "b": {"model": "es_knn", "weight": 1}}');
--- user 7 clicks item 3 at 12:00:05; the exposure showing it (12:00:00) is
--- written afterwards, with another one for user 8 and one of a dropped experiment
+SELECT coalesce(max(id), 0) AS events_before FROM recs.events \gset
 SELECT recs_track(7, 3, 'click', 1, '2024-05-01 12:00:05+00') AS attributed_at_track_time;
-SELECT recs.write_queued_exposures(
-	ARRAY['es2', 'es2', 'gone'], ARRAY['a', 'b', 'a'], ARRAY['es_pop', 'es_knn', 'es_pop'],
-	ARRAY[1, 1, 1], ARRAY[7, 8, 7]::bigint[], ARRAY[false, true, false],
-	ARRAY[0, 2, 3, 4], ARRAY[3, 4, 5, 6]::bigint[], ARRAY[0.9, 0.8, 0.7, 0.6]::real[],
-	ARRAY[0, 1, 0], ARRAY['2024-05-01 12:00:00+00', '2024-05-01 12:00:01+00',
-						  '2024-05-01 12:00:02+00']::timestamptz[]) AS written;
-SELECT user_id, variant, items, scores, forced, fallback_rows, shown_at
-FROM recs.exposures WHERE experiment = 'es2' ORDER BY id;
-SELECT e.user_id, e.item_id, x.user_id AS exposure_user, x.items
-FROM recs.events e JOIN recs.exposures x ON x.id = e.exposure_id
-WHERE e.at = '2024-05-01 12:00:05+00';
+SELECT recs_track(7, 9, 'click', 1, '2024-05-01 12:00:06+00') AS attributed_at_track_time;
+SELECT recs_track(8, 3, 'click', 1, '2024-05-01 12:00:05+00') AS attributed_at_track_time;
+INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, items, shown_at)
+VALUES ('es2', 'a', 'es_pop', 1, 7, '{3,4}', '2024-05-01 12:00:00+00'),
+	   ('es2', 'a', 'es_pop', 1, 7, '{5,3}', '2024-05-01 12:00:02+00'),	-- the latest: wins
+	   ('es2', 'a', 'es_pop', 1, 7, '{3}', '2024-05-01 12:00:10+00'),	-- after the click
+	   ('es2', 'b', 'es_knn', 1, 8, '{3}', '2024-04-29 12:00:00+00');	-- outside the 1-day window
+SELECT recs.attribute_events_since(:events_before) AS attributed;
+SELECT e.user_id, e.item_id, x.items, x.shown_at
+FROM recs.events e LEFT JOIN recs.exposures x ON x.id = e.exposure_id
+WHERE e.id > :events_before ORDER BY e.id;
+-- again: nothing changes
+SELECT recs.attribute_events_since(:events_before) AS attributed;
+-- a later exposure showing item 3 (12:00:04) is written: events up to the
+-- id given are left alone, those after it move to the new exposure
+INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, items, shown_at)
+VALUES ('es2', 'a', 'es_pop', 1, 7, '{3}', '2024-05-01 12:00:04+00');
+SELECT recs.attribute_events_since((SELECT max(id) FROM recs.events)) AS attributed;
+SELECT recs.attribute_events_since(:events_before) AS attributed;
+SELECT x.shown_at FROM recs.events e JOIN recs.exposures x ON x.id = e.exposure_id
+WHERE e.id > :events_before;

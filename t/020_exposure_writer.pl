@@ -7,6 +7,9 @@
 #     runs again,
 #   - exposures of an experiment dropped while they wait are not written,
 #     and the writer carries on,
+#   - a written exposure holds what was served (items and scores in rank
+#     order, variant, model and version, forced), and a click tracked
+#     before its exposure was written is attributed when it is,
 #   - pg_terminate_backend writes what is queued before it exits; the
 #     writer comes back, and exposures served meanwhile are inserted
 #     directly: none is lost,
@@ -119,6 +122,41 @@ ok($node->poll_query_until($db, 'SELECT pending = 0 FROM recs_exposure_queue_sta
 is($node->safe_psql($db, "SELECT count(*) FROM recs.exposures WHERE experiment = 'y'"),
 	0, 'exposures of the dropped experiment are not written');
 is($node->safe_psql($db, $writer_pid_sql), $writer, 'and the writer carried on');
+
+# ---------------------------------------------------------------------------
+# What a written exposure holds; a click tracked before its exposure is
+# written is attributed when it is; a forced user's exposure says so.
+
+kill 'STOP', $writer;
+my $served = $node->safe_psql($db,
+	"SELECT array_agg(item_id ORDER BY rank), array_agg(score::real ORDER BY rank) FROM recs_topk(201, 4, experiment => 'x')"
+);
+my ($first_item) = $served =~ /^\{(\d+),/;
+$node->safe_psql($db, "SELECT recs_force_variant('x', 202, 'b')");
+$node->safe_psql($db, "SELECT count(*) FROM recs_topk(202, 4, experiment => 'x')");
+is($node->safe_psql($db, "SELECT recs_track(201, $first_item, 'click') IS NULL"),
+	't', 'a click on an exposure still queued is not attributed yet');
+kill 'CONT', $writer;
+ok( $node->poll_query_until(
+		$db, "SELECT count(*) = 1 FROM recs.exposures WHERE experiment = 'x' AND user_id = 202"),
+	'the queued exposures are written');
+is( $node->safe_psql(
+		$db,
+		"SELECT items, scores FROM recs.exposures WHERE experiment = 'x' AND user_id = 201"),
+	$served, 'an exposure holds the items and scores served, in rank order');
+is( $node->safe_psql(
+		$db,
+		"SELECT variant = recs_variant('x', 201), model, model_version, forced, shown_at <= now() FROM recs.exposures WHERE experiment = 'x' AND user_id = 201"),
+	't|m|1|f|t', 'its variant, model, version, flag and time');
+is( $node->safe_psql(
+		$db, "SELECT variant, forced FROM recs.exposures WHERE experiment = 'x' AND user_id = 202"),
+	'b|t', 'a forced user\'s exposure is marked forced');
+is( $node->safe_psql(
+		$db,
+		"SELECT x.user_id FROM recs.events e JOIN recs.exposures x ON x.id = e.exposure_id WHERE e.user_id = 201 AND e.item_id = $first_item"),
+	'201', 'the click is attributed once its exposure is written');
+$node->safe_psql($db,
+	"DELETE FROM recs.events; DELETE FROM recs.exposures WHERE user_id IN (201, 202); SELECT recs_force_variant('x', 202, NULL)");
 
 # ---------------------------------------------------------------------------
 # pg_terminate_backend: what is queued is written before the writer exits;

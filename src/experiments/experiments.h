@@ -10,6 +10,8 @@
 
 #include "postgres.h"
 
+#include "datatype/timestamp.h"
+
 /* users are hashed into this many buckets */
 #define RECS_BUCKETS 10000
 
@@ -35,11 +37,31 @@ extern bool RecsQueueExposure(const char *experiment, const char *variant, const
 							  int32 model_version, int64 user_id, bool forced,
 							  const int64 *items, const float4 *scores, int n_items,
 							  int fallback_rows);
-extern void RecsExposureQueueAttachWriter(void);
+extern void RecsExposureQueueAttachWriter(int64 events_seen);
 extern void RecsExposureQueueDetachWriter(int code, Datum arg);
 extern bool RecsExposuresPending(void);
-extern uint64 RecsWriteQueuedExposures(uint64 *count);
-extern void RecsExposuresWritten(uint64 tail, uint64 count);
+extern uint64 RecsWriteQueuedExposures(uint64 *count, int64 *events_seen);
+extern void RecsExposuresWritten(uint64 tail, uint64 count, int64 events_seen);
+
+/* exposure_table.c: one exposure to write */
+typedef struct RecsExposureRow
+{
+	const char *experiment;
+	const char *variant;
+	const char *model;
+	int32		model_version;
+	int64		user_id;
+	bool		forced;
+	int			n_items;
+	const int64 *items;			/* in rank order */
+	const float4 *scores;
+	int32		fallback_rows;
+	TimestampTz shown_at;
+} RecsExposureRow;
+
+extern int	RecsInsertExposures(const RecsExposureRow *rows, int n);
+extern int64 RecsEventsSeen(void);
+extern void RecsAttributeEventsSince(int64 after);
 
 /* exposure_writer.c */
 extern int	recs_exposure_writer_nice;

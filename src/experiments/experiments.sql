@@ -251,68 +251,42 @@ END
 $$;
 COMMENT ON FUNCTION recs.record_exposure(text, text, text, integer, bigint, boolean, bigint[], real[], integer) IS 'internal: record an exposure served by recs_topk through an experiment (warn instead when read-only)';
 
--- the worker writes exposures queued by recs_topk (exposure_queue.c), a
--- batch at a time: one row per exposure in the parallel arrays, the items
--- and scores of exposure i at positions offsets[i] + 1 .. offsets[i + 1];
--- events tracked meanwhile are attributed now, by recs_track's rule (the
--- latest exposure that showed the item within the window).  Exposures of
--- experiments dropped since are skipped.
---
--- The foreign key from recs.exposures to recs.experiments is checked here
--- once per batch instead of once per row: the function locks the rows of
--- the batch's experiments FOR KEY SHARE, as the per-row check would (a
--- concurrent recs_drop_experiment waits for this transaction, then its
--- cascade removes what was written), and runs with session_replication_role
--- = replica, as logical replication's apply workers do, so that the
--- per-row checks are not queued.  They cost as much as the inserts and
--- their index entries together (bench/experiments.sh).  Only a superuser
--- can call it: the worker is one.
-CREATE FUNCTION recs.write_queued_exposures(experiments text[], variants text[], models text[],
-											versions integer[], users bigint[], forced boolean[],
-											offsets integer[], items bigint[], scores real[],
-											fallback_rows integer[], shown timestamptz[])
+-- The exposure writer inserts exposures queued by recs_topk in bulk, in C
+-- (exposure_table.c), then gives the events tracked while they were queued
+-- (ids above after_id) the exposure recs_track's rule picks now: the latest
+-- that showed the item within its experiment's window, if it is not theirs
+-- already.  The work follows the new events, not the exposures.
+CREATE FUNCTION recs.attribute_events_since(after_id bigint)
 	RETURNS bigint
-	LANGUAGE sql VOLATILE PARALLEL UNSAFE
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
-	SET session_replication_role = replica
 AS $$
-	WITH live AS (
-		SELECT x.name FROM recs.experiments x
-		WHERE x.name = ANY (experiments)
-		FOR KEY SHARE
-	), batch AS (
-		SELECT b.*, items[offsets[b.i] + 1 : offsets[b.i + 1]] AS its,
-			   scores[offsets[b.i] + 1 : offsets[b.i + 1]] AS scs
-		FROM unnest(experiments, variants, models, versions, users, forced, fallback_rows, shown)
-			 WITH ORDINALITY AS b(experiment, variant, model, version, user_id, forced,
-								  fallback_rows, shown_at, i)
-	), written AS (
-		INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, forced,
-									items, scores, fallback_rows, shown_at)
-		SELECT b.experiment, b.variant, b.model, b.version, b.user_id, b.forced, b.its, b.scs,
-			   b.fallback_rows, b.shown_at
-		FROM batch b
-		WHERE b.experiment IN (SELECT live.name FROM live)
-		ORDER BY b.i
-		RETURNING id, experiment, user_id, items, shown_at
-	), attributed AS (
-		UPDATE recs.events e SET exposure_id = a.id
-		FROM (SELECT DISTINCT ON (e2.id) e2.id AS event_id, w.id
-			  FROM written w
-			  JOIN recs.experiments x ON x.name = w.experiment
-			  JOIN recs.events e2 ON e2.user_id = w.user_id
-				   AND e2.at >= w.shown_at AND e2.at <= w.shown_at + x.attribution_window
-				   AND e2.item_id = ANY (w.items)
-			  WHERE e2.exposure_id IS NULL
-				 OR (SELECT x2.shown_at FROM recs.exposures x2 WHERE x2.id = e2.exposure_id) < w.shown_at
-			  ORDER BY e2.id, w.shown_at DESC, w.id DESC) a
-		WHERE e.id = a.event_id
-		RETURNING 1
-	)
-	SELECT count(*) FROM written
+DECLARE
+	attributed bigint;
+BEGIN
+	-- EXECUTE: planned for this after_id (a range scan of the newest ids),
+	-- not generically
+	EXECUTE $q$
+		UPDATE recs.events e SET exposure_id = w.id
+		FROM recs.events e2
+		CROSS JOIN LATERAL (
+			SELECT x.id
+			FROM recs.exposures x
+			JOIN recs.experiments xp ON xp.name = x.experiment
+			WHERE x.user_id = e2.user_id
+			  AND x.shown_at <= e2.at
+			  AND x.shown_at >= e2.at - xp.attribution_window
+			  AND e2.item_id = ANY (x.items)
+			ORDER BY x.shown_at DESC, x.id DESC
+			LIMIT 1) w
+		WHERE e2.id > $1 AND e.id = e2.id
+		  AND e.exposure_id IS DISTINCT FROM w.id
+	$q$ USING after_id;
+	GET DIAGNOSTICS attributed = ROW_COUNT;
+	RETURN attributed;
+END
 $$;
-COMMENT ON FUNCTION recs.write_queued_exposures(text[], text[], text[], integer[], bigint[], boolean[], integer[], bigint[], real[], integer[], timestamp with time zone[]) IS 'internal: the worker''s insert of a batch of exposures queued in shared memory, attributing events tracked before they were written';
-REVOKE ALL ON FUNCTION recs.write_queued_exposures(text[], text[], text[], integer[], bigint[], boolean[], integer[], bigint[], real[], integer[], timestamptz[]) FROM PUBLIC;
+COMMENT ON FUNCTION recs.attribute_events_since(bigint) IS 'internal: attribute the events with ids above after_id by recs_track''s rule, after the exposure writer wrote the exposures they may be about; returns how many events it attributed';
 
 CREATE FUNCTION recs_exposure_queue_stats(OUT enabled boolean, OUT capacity_bytes bigint,
 										  OUT used_bytes bigint, OUT pending bigint,

@@ -75,6 +75,8 @@ typedef struct ExposureQueue
 	uint64		queued;			/* exposures ever appended */
 	uint64		written;		/* exposures ever written by the writer */
 	uint64		direct;			/* exposures inserted directly (ring full) */
+	int64		events_seen;	/* recs.events ids before the head was last
+								 * read (-1: unknown); see exposure_table.c */
 	Latch	   *writer_latch;	/* NULL: no writer; woken when a quarter full */
 	Oid			writer_database;	/* only its exposures are queued */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
@@ -116,6 +118,7 @@ ExposureQueueShmemStartup(void)
 		memset(queue, 0, offsetof(ExposureQueue, data));
 		queue->lock = &(GetNamedLWLockTranche("recs exposure queue"))->lock;
 		queue->capacity = (uint64) recs_exposure_queue_kb * 1024;
+		queue->events_seen = -1;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -241,15 +244,21 @@ RecsQueueExposure(const char *experiment, const char *variant, const char *model
 	return true;
 }
 
-/* The writer says where to wake it, and that it is there to write. */
+/*
+ * The writer says where to wake it, and that it is there to write; with
+ * the events tracked so far, read before any exposure can be queued, when
+ * the queue has not seen events yet (since server start).
+ */
 void
-RecsExposureQueueAttachWriter(void)
+RecsExposureQueueAttachWriter(int64 events_seen)
 {
 	if (queue == NULL)
 		return;
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	queue->writer_latch = MyLatch;
 	queue->writer_database = MyDatabaseId;
+	if (queue->events_seen < 0)
+		queue->events_seen = events_seen;
 	LWLockRelease(queue->lock);
 }
 
@@ -277,162 +286,109 @@ RecsExposureQueueDetachWriter(int code, Datum arg)
 				 errdetail("They are written when the writer is back, unless the server stops: then they are lost.")));
 }
 
-/* A batch of queued exposures as the parallel arrays of the SQL call. */
-typedef struct Batch
-{
-	int			n;
-	int			n_items;
-	Datum	   *experiments;
-	Datum	   *variants;
-	Datum	   *models;
-	Datum	   *versions;
-	Datum	   *users;
-	Datum	   *forced;
-	Datum	   *offsets;		/* n + 1 */
-	Datum	   *items;
-	Datum	   *scores;
-	Datum	   *fallback_rows;
-	Datum	   *shown;
-} Batch;
-
 #define RECS_EXPOSURE_BATCH 2000
-
-static void
-WriteBatch(Batch *b)
-{
-	static SPIPlanPtr plan = NULL;
-	Datum		args[11];
-
-	if (b->n == 0)
-		return;
-	if (plan == NULL)
-	{
-		Oid			argtypes[11] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID,
-			INT8ARRAYOID, BOOLARRAYOID, INT4ARRAYOID, INT8ARRAYOID, FLOAT4ARRAYOID,
-		INT4ARRAYOID, TIMESTAMPTZARRAYOID};
-
-		plan = SPI_prepare("SELECT recs.write_queued_exposures($1, $2, $3, $4, $5, $6, $7,"
-						   " $8, $9, $10, $11)", 11, argtypes);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the writing of queued exposures");
-	}
-	args[0] = PointerGetDatum(construct_array(b->experiments, b->n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[1] = PointerGetDatum(construct_array(b->variants, b->n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(b->models, b->n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[3] = PointerGetDatum(construct_array(b->versions, b->n, INT4OID, 4, true, TYPALIGN_INT));
-	args[4] = PointerGetDatum(construct_array(b->users, b->n, INT8OID, 8, FLOAT8PASSBYVAL,
-											  TYPALIGN_DOUBLE));
-	args[5] = PointerGetDatum(construct_array(b->forced, b->n, BOOLOID, 1, true, TYPALIGN_CHAR));
-	args[6] = PointerGetDatum(construct_array(b->offsets, b->n + 1, INT4OID, 4, true, TYPALIGN_INT));
-	args[7] = PointerGetDatum(construct_array(b->items, b->n_items, INT8OID, 8, FLOAT8PASSBYVAL,
-											  TYPALIGN_DOUBLE));
-	args[8] = PointerGetDatum(construct_array(b->scores, b->n_items, FLOAT4OID, 4, true,
-											  TYPALIGN_INT));
-	args[9] = PointerGetDatum(construct_array(b->fallback_rows, b->n, INT4OID, 4, true,
-											  TYPALIGN_INT));
-	args[10] = PointerGetDatum(construct_array(b->shown, b->n, TIMESTAMPTZOID, 8,
-											   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not write queued exposures");
-}
 
 /*
  * Write the queued exposures to recs.exposures (the writer, in a
- * transaction, connected to SPI), in batches of RECS_EXPOSURE_BATCH; returns the
- * position the tail may advance to once the transaction commits, and how
- * many exposures that is.
+ * transaction, connected to SPI), in batches of RECS_EXPOSURE_BATCH
+ * (exposure_table.c), and attribute the events tracked while they waited;
+ * returns the position the tail may advance to once the transaction
+ * commits, how many exposures that is, and the events seen.
  */
 uint64
-RecsWriteQueuedExposures(uint64 *count)
+RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 {
 	uint64		tail;
 	uint64		head;
 	uint64		pos;
 	uint64		n = 0;
-	Batch		b;
-	int			items_room = 0;
+	RecsExposureRow *rows;
+	int			n_rows = 0;
+	MemoryContext batch_cxt;
+	MemoryContext old;
+	int64		seen_before;
 
 	*count = 0;
+	*events_seen = -1;
 	if (queue == NULL)
 		return 0;
+	/* before the head: events tracked after this are about later exposures */
+	*events_seen = RecsEventsSeen();
 	LWLockAcquire(queue->lock, LW_SHARED);
 	tail = queue->tail;
 	head = queue->head;
+	seen_before = queue->events_seen;
 	LWLockRelease(queue->lock);
 	if (head == tail)
 		return tail;
 
-	memset(&b, 0, sizeof(b));
-	b.experiments = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.variants = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.models = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.versions = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.users = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.forced = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.offsets = palloc(sizeof(Datum) * (RECS_EXPOSURE_BATCH + 1));
-	b.fallback_rows = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	b.shown = palloc(sizeof(Datum) * RECS_EXPOSURE_BATCH);
-	items_room = RECS_EXPOSURE_BATCH * 16;
-	b.items = palloc(sizeof(Datum) * items_room);
-	b.scores = palloc(sizeof(Datum) * items_room);
+	rows = palloc(sizeof(RecsExposureRow) * RECS_EXPOSURE_BATCH);
+	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "recs exposure batch",
+									  ALLOCSET_DEFAULT_SIZES);
 
 	/* only the writer reads, and only it moves the tail: [tail, head) is stable */
 	for (pos = tail; pos < head;)
 	{
 		QueuedExposure h;
+		RecsExposureRow *r = &rows[n_rows];
 		char	   *names;
+		int64	   *items;
+		float4	   *scores;
 		uint64		p;
 
 		RingRead(pos, &h, sizeof(h));
 		p = pos + sizeof(h);
-		names = palloc(h.experiment_len + h.variant_len + h.model_len + 1);
-		RingRead(p, names, h.experiment_len + h.variant_len + h.model_len);
+		old = MemoryContextSwitchTo(batch_cxt);
+		names = palloc(h.experiment_len + 1 + h.variant_len + 1 + h.model_len + 1);
+		items = palloc(sizeof(int64) * Max(h.n_items, 1));
+		scores = palloc(sizeof(float4) * Max(h.n_items, 1));
+		MemoryContextSwitchTo(old);
+
+		/* three NUL-terminated names from the ring's concatenation */
+		RingRead(p, names, h.experiment_len);
+		names[h.experiment_len] = '\0';
+		RingRead(p + h.experiment_len, names + h.experiment_len + 1, h.variant_len);
+		names[h.experiment_len + 1 + h.variant_len] = '\0';
+		RingRead(p + h.experiment_len + h.variant_len,
+				 names + h.experiment_len + 1 + h.variant_len + 1, h.model_len);
+		names[h.experiment_len + 1 + h.variant_len + 1 + h.model_len] = '\0';
 		p += MAXALIGN(h.experiment_len + h.variant_len + h.model_len);
+		RingRead(p, items, sizeof(int64) * h.n_items);
+		RingRead(p + sizeof(int64) * h.n_items, scores, sizeof(float4) * h.n_items);
 
-		if (b.n_items + h.n_items > items_room)
-		{
-			items_room = Max(items_room * 2, b.n_items + h.n_items);
-			b.items = repalloc(b.items, sizeof(Datum) * items_room);
-			b.scores = repalloc(b.scores, sizeof(Datum) * items_room);
-		}
-		for (int i = 0; i < h.n_items; i++)
-		{
-			int64		item;
-			float4		score;
-
-			RingRead(p + sizeof(int64) * i, &item, sizeof(int64));
-			RingRead(p + sizeof(int64) * h.n_items + sizeof(float4) * i, &score, sizeof(float4));
-			b.items[b.n_items + i] = Int64GetDatum(item);
-			b.scores[b.n_items + i] = Float4GetDatum(score);
-		}
-
-		b.offsets[b.n] = Int32GetDatum(b.n_items);
-		b.experiments[b.n] = PointerGetDatum(cstring_to_text_with_len(names, h.experiment_len));
-		b.variants[b.n] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len,
-																   h.variant_len));
-		b.models[b.n] = PointerGetDatum(cstring_to_text_with_len(names + h.experiment_len +
-																 h.variant_len, h.model_len));
-		b.versions[b.n] = Int32GetDatum(h.model_version);
-		b.users[b.n] = Int64GetDatum(h.user_id);
-		b.forced[b.n] = BoolGetDatum(h.forced);
-		b.fallback_rows[b.n] = Int32GetDatum(h.fallback_rows);
-		b.shown[b.n] = TimestampTzGetDatum(h.shown_at);
-		b.n_items += h.n_items;
-		b.n++;
-		b.offsets[b.n] = Int32GetDatum(b.n_items);
-		pfree(names);
+		r->experiment = names;
+		r->variant = names + h.experiment_len + 1;
+		r->model = names + h.experiment_len + 1 + h.variant_len + 1;
+		r->model_version = h.model_version;
+		r->user_id = h.user_id;
+		r->forced = h.forced;
+		r->n_items = h.n_items;
+		r->items = items;
+		r->scores = scores;
+		r->fallback_rows = h.fallback_rows;
+		r->shown_at = h.shown_at;
+		n_rows++;
 
 		pos += h.length;
 		n++;
-		if (b.n == RECS_EXPOSURE_BATCH)
+		if (n_rows == RECS_EXPOSURE_BATCH)
 		{
-			WriteBatch(&b);
-			b.n = 0;
-			b.n_items = 0;
+			RecsInsertExposures(rows, n_rows);
+			n_rows = 0;
+			MemoryContextReset(batch_cxt);
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
-	WriteBatch(&b);
+	RecsInsertExposures(rows, n_rows);
+	MemoryContextDelete(batch_cxt);
+	pfree(rows);
+
+	/*
+	 * Events tracked since the previous head read may be about these
+	 * exposures (all events, if the sequence went backwards: recs was
+	 * installed again).
+	 */
+	RecsAttributeEventsSince(seen_before < 0 || *events_seen < seen_before ? 0 : seen_before);
 	*count = n;
 	return pos;
 }
@@ -444,15 +400,19 @@ RecsExposuresPending(void)
 	return queue != NULL && queue->head != queue->tail;
 }
 
-/* After the writing transaction committed: free the ring up to tail. */
+/*
+ * After the writing transaction committed: free the ring up to tail, and
+ * note the events whose exposures were written.
+ */
 void
-RecsExposuresWritten(uint64 tail, uint64 count)
+RecsExposuresWritten(uint64 tail, uint64 count, int64 events_seen)
 {
 	if (queue == NULL || count == 0)
 		return;
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	queue->tail = tail;
 	queue->written += count;
+	queue->events_seen = events_seen;
 	LWLockRelease(queue->lock);
 }
 

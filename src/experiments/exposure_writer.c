@@ -100,6 +100,7 @@ WriteQueued(void)
 {
 	uint64		tail = 0;
 	uint64		count = 0;
+	int64		events_seen = -1;
 
 	if (!RecsExposuresPending() || RecoveryInProgress())
 		return;
@@ -109,13 +110,32 @@ WriteQueued(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "writing queued exposures");
 	if (OidIsValid(get_extension_oid("recs", true)))
-		tail = RecsWriteQueuedExposures(&count);
+		tail = RecsWriteQueuedExposures(&count, &events_seen);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
-	RecsExposuresWritten(tail, count);
+	RecsExposuresWritten(tail, count, events_seen);
+}
+
+/* The events tracked so far (exposure_table.c), in a transaction of its own. */
+static int64
+EventsSeen(void)
+{
+	int64		seen = 0;
+
+	if (RecoveryInProgress())
+		return -1;
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	seen = RecsEventsSeen();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return seen;
 }
 
 /* Lower this process's priority to the configured nice value. */
@@ -144,7 +164,7 @@ recs_exposure_writer_main(Datum main_arg)
 	database = MemoryContextStrdup(TopMemoryContext, recs_worker_database);
 	BackgroundWorkerInitializeConnection(database, NULL, 0);
 
-	RecsExposureQueueAttachWriter();
+	RecsExposureQueueAttachWriter(EventsSeen());
 	before_shmem_exit(RecsExposureQueueDetachWriter, (Datum) 0);
 
 	while (!ShutdownRequestPending)
