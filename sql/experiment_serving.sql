@@ -70,17 +70,22 @@ VALUES ('es2', 'a', 'es_pop', 1, 7, '{3,4}', '2024-05-01 12:00:00+00'),
 	   ('es2', 'a', 'es_pop', 1, 7, '{5,3}', '2024-05-01 12:00:02+00'),	-- the latest: wins
 	   ('es2', 'a', 'es_pop', 1, 7, '{3}', '2024-05-01 12:00:10+00'),	-- after the click
 	   ('es2', 'b', 'es_knn', 1, 8, '{3}', '2024-04-29 12:00:00+00');	-- outside the 1-day window
-SELECT recs.attribute_events_since(:events_before) AS attributed;
+SELECT recs.attribute_events_since(:events_before, '2024-05-01 00:00:00+00') AS attributed;
 SELECT e.user_id, e.item_id, x.items, x.shown_at
 FROM recs.events e LEFT JOIN recs.exposures x ON x.id = e.exposure_id
 WHERE e.id > :events_before ORDER BY e.id;
 -- again: nothing changes
-SELECT recs.attribute_events_since(:events_before) AS attributed;
+SELECT recs.attribute_events_since(:events_before, '2024-05-01 00:00:00+00') AS attributed;
 -- a later exposure showing item 3 (12:00:04) is written: events up to the
 -- id given are left alone, those after it move to the new exposure
 INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, items, shown_at)
 VALUES ('es2', 'a', 'es_pop', 1, 7, '{3}', '2024-05-01 12:00:04+00');
-SELECT recs.attribute_events_since((SELECT max(id) FROM recs.events)) AS attributed;
-SELECT recs.attribute_events_since(:events_before) AS attributed;
+SELECT recs.attribute_events_since((SELECT max(id) FROM recs.events), '2024-05-01 00:00:00+00') AS attributed;
+SELECT recs.attribute_events_since(:events_before, '2024-05-01 00:00:00+00') AS attributed;
 SELECT x.shown_at FROM recs.events e JOIN recs.exposures x ON x.id = e.exposure_id
 WHERE e.id > :events_before;
+-- only exposures shown since shown_since (those just written) are candidates
+INSERT INTO recs.exposures (experiment, variant, model, model_version, user_id, items, shown_at)
+VALUES ('es2', 'a', 'es_pop', 1, 7, '{9}', '2024-05-01 12:00:03+00');
+SELECT recs.attribute_events_since(:events_before, '2024-05-01 12:00:04+00') AS attributed;
+SELECT recs.attribute_events_since(:events_before, '2024-05-01 12:00:03+00') AS attributed;

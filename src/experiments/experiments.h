@@ -61,7 +61,7 @@ typedef struct RecsExposureRow
 
 extern int	RecsInsertExposures(const RecsExposureRow *rows, int n);
 extern int64 RecsEventsSeen(void);
-extern void RecsAttributeEventsSince(int64 after);
+extern void RecsAttributeEventsSince(int64 after, TimestampTz shown_since);
 
 /* exposure_writer.c */
 extern int	recs_exposure_writer_nice;

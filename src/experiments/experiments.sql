@@ -253,10 +253,12 @@ COMMENT ON FUNCTION recs.record_exposure(text, text, text, integer, bigint, bool
 
 -- The exposure writer inserts exposures queued by recs_topk in bulk, in C
 -- (exposure_table.c), then gives the events tracked while they were queued
--- (ids above after_id) the exposure recs_track's rule picks now: the latest
--- that showed the item within its experiment's window, if it is not theirs
--- already.  The work follows the new events, not the exposures.
-CREATE FUNCTION recs.attribute_events_since(after_id bigint)
+-- (ids above after_id) the exposure recs_track's rule picks among those
+-- just written (shown at or after shown_since): the latest that showed the
+-- item within its experiment's window, when it is later than the event's
+-- current one.  Each event looks only at its user's exposures since
+-- shown_since: the work follows the new events and the new exposures.
+CREATE FUNCTION recs.attribute_events_since(after_id bigint, shown_since timestamptz)
 	RETURNS bigint
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -264,16 +266,17 @@ AS $$
 DECLARE
 	attributed bigint;
 BEGIN
-	-- EXECUTE: planned for this after_id (a range scan of the newest ids),
-	-- not generically
+	-- EXECUTE: planned for these values (a range scan of the newest event
+	-- ids), not generically
 	EXECUTE $q$
 		UPDATE recs.events e SET exposure_id = w.id
 		FROM recs.events e2
 		CROSS JOIN LATERAL (
-			SELECT x.id
+			SELECT x.id, x.shown_at
 			FROM recs.exposures x
 			JOIN recs.experiments xp ON xp.name = x.experiment
 			WHERE x.user_id = e2.user_id
+			  AND x.shown_at >= $2
 			  AND x.shown_at <= e2.at
 			  AND x.shown_at >= e2.at - xp.attribution_window
 			  AND e2.item_id = ANY (x.items)
@@ -281,12 +284,14 @@ BEGIN
 			LIMIT 1) w
 		WHERE e2.id > $1 AND e.id = e2.id
 		  AND e.exposure_id IS DISTINCT FROM w.id
-	$q$ USING after_id;
+		  AND (e.exposure_id IS NULL
+			   OR (SELECT c.shown_at FROM recs.exposures c WHERE c.id = e.exposure_id) <= w.shown_at)
+	$q$ USING after_id, shown_since;
 	GET DIAGNOSTICS attributed = ROW_COUNT;
 	RETURN attributed;
 END
 $$;
-COMMENT ON FUNCTION recs.attribute_events_since(bigint) IS 'internal: attribute the events with ids above after_id by recs_track''s rule, after the exposure writer wrote the exposures they may be about; returns how many events it attributed';
+COMMENT ON FUNCTION recs.attribute_events_since(bigint, timestamptz) IS 'internal: after the exposure writer wrote exposures shown since shown_since, attribute the events with ids above after_id to them by recs_track''s rule; returns how many events it attributed';
 
 CREATE FUNCTION recs_exposure_queue_stats(OUT enabled boolean, OUT capacity_bytes bigint,
 										  OUT used_bytes bigint, OUT pending bigint,
@@ -525,6 +530,8 @@ BEGIN
 	WHERE e.user_id = recs_track.user_id
 	  AND e.shown_at <= recs_track.at
 	  AND e.shown_at >= recs_track.at - x.attribution_window
+	  -- the longest window bounds the index scan of the user's exposures
+	  AND e.shown_at >= recs_track.at - (SELECT max(w.attribution_window) FROM recs.experiments w)
 	  AND recs_track.item_id = ANY (e.items)
 	ORDER BY e.shown_at DESC, e.id DESC
 	LIMIT 1;

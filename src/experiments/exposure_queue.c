@@ -307,6 +307,7 @@ RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 	MemoryContext batch_cxt;
 	MemoryContext old;
 	int64		seen_before;
+	TimestampTz shown_since = DT_NOEND;
 
 	*count = 0;
 	*events_seen = -1;
@@ -367,6 +368,7 @@ RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 		r->scores = scores;
 		r->fallback_rows = h.fallback_rows;
 		r->shown_at = h.shown_at;
+		shown_since = Min(shown_since, h.shown_at);
 		n_rows++;
 
 		pos += h.length;
@@ -388,7 +390,8 @@ RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 	 * exposures (all events, if the sequence went backwards: recs was
 	 * installed again).
 	 */
-	RecsAttributeEventsSince(seen_before < 0 || *events_seen < seen_before ? 0 : seen_before);
+	RecsAttributeEventsSince(seen_before < 0 || *events_seen < seen_before ? 0 : seen_before,
+							 shown_since);
 	*count = n;
 	return pos;
 }

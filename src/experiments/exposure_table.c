@@ -29,8 +29,9 @@
  * if it was tracked after the exposure was queued, so the writer notes
  * recs.events' sequence before it reads the queue (RecsEventsSeen) and, once
  * the exposures are in, applies recs_track's rule again to the events
- * tracked since its previous note.  That costs what the new events cost,
- * not what the exposures do.
+ * tracked since its previous note, over the exposures just written (shown
+ * since the earliest of them).  That costs what the new events cost, not
+ * what the exposures do.
  */
 #include "postgres.h"
 
@@ -151,23 +152,25 @@ RecsEventsSeen(void)
 
 /*
  * Attribute, by recs_track's rule, the events tracked since the one with
- * id after: those tracked while the exposures just written were queued.
- * (Connected to SPI.)
+ * id after (those tracked while the exposures just written were queued) to
+ * the exposures shown since shown_since (those just written).  (Connected
+ * to SPI.)
  */
 void
-RecsAttributeEventsSince(int64 after)
+RecsAttributeEventsSince(int64 after, TimestampTz shown_since)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
+	Oid			argtypes[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[2];
 
 	if (plan == NULL)
 	{
-		plan = SPI_prepare("SELECT recs.attribute_events_since($1)", 1, argtypes);
+		plan = SPI_prepare("SELECT recs.attribute_events_since($1, $2)", 2, argtypes);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the attribution of events");
 	}
 	args[0] = Int64GetDatum(after);
+	args[1] = TimestampTzGetDatum(shown_since);
 	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not attribute events to written exposures");
 }
