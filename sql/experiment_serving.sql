@@ -24,6 +24,17 @@ SELECT bool_and(t.source = 'treatment:item_knn' OR t.source = 'treatment:popular
 FROM generate_series(1, 200) u, recs_topk(u, 3, experiment => 'es') t
 WHERE recs_variant('es', u) = 'treatment';
 
+-- through the list caches (recs.local_cache_size, on by default): a call
+-- served from the cache still records its exposure, with the same rows,
+-- and its sources are tagged once, not twice
+SELECT local_hits AS hits_before FROM recs_cache_stats() \gset
+SELECT array_agg(item_id ORDER BY rank) AS first_items FROM recs_topk(7, 3, experiment => 'es') \gset
+SELECT array_agg(source ORDER BY rank) AS sources, array_agg(item_id ORDER BY rank) = :'first_items' AS same_rows
+FROM recs_topk(7, 3, experiment => 'es');
+SELECT local_hits - :hits_before AS cache_hits FROM recs_cache_stats();
+SELECT count(*) AS exposures, bool_and(items = :'first_items') AS same_items
+FROM (SELECT items FROM recs.exposures WHERE experiment = 'es' AND user_id = 7 ORDER BY id DESC LIMIT 2) x;
+
 -- a ramp-up is seen by the next call in this session (the definition is cached)
 SELECT recs_set_experiment_weights('es', '{"control": 30, "treatment": 70}');
 SELECT count(*) FILTER (WHERE es_served_variant(u) = recs_variant('es', u)) AS agree,

@@ -59,49 +59,46 @@ EmitRow(ReturnSetInfo *rsinfo, int64 item_id, float8 score, int32 rank,
 }
 
 /*
- * Record what an experiment served: queued in shared memory for the worker
- * to write (experiments/exposure_queue.c) when the queue takes it, else
- * through recs.record_exposure (an INSERT into recs.exposures, or a WARNING
- * in a read-only transaction).
+ * Record what an experiment served: queued in shared memory for the writer
+ * (experiments/exposure_queue.c) when the queue takes it, else through
+ * recs.record_exposure (an INSERT into recs.exposures, or a WARNING in a
+ * read-only transaction).
  */
 static void
 RecordExposure(const char *experiment, const RecsExperimentRoute *route, int64 user_id,
-			   const RecsLoadedModel *model, const RecsRanking *ranking)
+			   int32 model_version, const int64 *ids, const float4 *scores,
+			   const char *const *sources, int n)
 {
 	Oid			argtypes[9] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT8OID, BOOLOID,
 	INT8ARRAYOID, FLOAT4ARRAYOID, INT4OID};
 	Datum		args[9];
-	int64	   *ids = palloc(sizeof(int64) * Max(ranking->n, 1));
 	Datum	   *id_datums;
 	Datum	   *score_datums;
 	int			fallback_rows = 0;
 
-	for (int i = 0; i < ranking->n; i++)
-	{
-		ids[i] = model->data->item_ids[ranking->items[i]];
-		fallback_rows += ranking->fallback[i];
-	}
-	if (RecsQueueExposure(experiment, route->variant, route->model, model->version,
-						  user_id, route->forced, ids, ranking->scores, ranking->n,
-						  fallback_rows))
+	/* the same rows whether computed now or read from a cache */
+	for (int i = 0; i < n; i++)
+		fallback_rows += (strcmp(sources[i], RECS_FALLBACK_SOURCE) == 0);
+	if (RecsQueueExposure(experiment, route->variant, route->model, model_version,
+						  user_id, route->forced, ids, scores, n, fallback_rows))
 		return;
 
-	id_datums = palloc(sizeof(Datum) * Max(ranking->n, 1));
-	score_datums = palloc(sizeof(Datum) * Max(ranking->n, 1));
-	for (int i = 0; i < ranking->n; i++)
+	id_datums = palloc(sizeof(Datum) * Max(n, 1));
+	score_datums = palloc(sizeof(Datum) * Max(n, 1));
+	for (int i = 0; i < n; i++)
 	{
 		id_datums[i] = Int64GetDatum(ids[i]);
-		score_datums[i] = Float4GetDatum(ranking->scores[i]);
+		score_datums[i] = Float4GetDatum(scores[i]);
 	}
 	args[0] = CStringGetTextDatum(experiment);
 	args[1] = CStringGetTextDatum(route->variant);
 	args[2] = CStringGetTextDatum(route->model);
-	args[3] = Int32GetDatum(model->version);
+	args[3] = Int32GetDatum(model_version);
 	args[4] = Int64GetDatum(user_id);
 	args[5] = BoolGetDatum(route->forced);
-	args[6] = PointerGetDatum(construct_array(id_datums, ranking->n, INT8OID, sizeof(int64),
+	args[6] = PointerGetDatum(construct_array(id_datums, n, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[7] = PointerGetDatum(construct_array(score_datums, ranking->n, FLOAT4OID,
+	args[7] = PointerGetDatum(construct_array(score_datums, n, FLOAT4OID,
 											  sizeof(float4), true, TYPALIGN_INT));
 	args[8] = Int32GetDatum(fallback_rows);
 	SPI_connect();
@@ -109,6 +106,39 @@ RecordExposure(const char *experiment, const RecsExperimentRoute *route, int64 u
 							  9, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not record an exposure of experiment \"%s\"", experiment);
 	SPI_finish();
+}
+
+/*
+ * Return a list as rows; through an experiment (experiment not NULL),
+ * record the exposure first and tag each row's source "<variant>:<source>".
+ */
+static void
+ServeRows(ReturnSetInfo *rsinfo, const char *experiment, const RecsExperimentRoute *route,
+		  int64 user_id, int32 model_version, const int64 *ids, const float4 *scores,
+		  const char *const *sources, int n)
+{
+	const char *untagged = NULL;
+	const char *tagged = NULL;
+
+	/* a list with no rows is not an exposure */
+	if (experiment != NULL && route->record && n > 0)
+		RecordExposure(experiment, route, user_id, model_version, ids, scores, sources, n);
+	for (int i = 0; i < n; i++)
+	{
+		const char *source = sources[i];
+
+		if (experiment != NULL)
+		{
+			/* rows share a few source strings: tag each once */
+			if (source != untagged)
+			{
+				untagged = source;
+				tagged = psprintf("%s:%s", route->variant, untagged);
+			}
+			source = tagged;
+		}
+		EmitRow(rsinfo, ids[i], scores[i], i + 1, source);
+	}
 }
 
 /*
@@ -141,6 +171,7 @@ recs_topk(PG_FUNCTION_ARGS)
 	float4	   *cached_scores;
 	char	  **cached_sources;
 	int			cached_n;
+	int64	   *ids;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
@@ -186,10 +217,10 @@ recs_topk(PG_FUNCTION_ARGS)
 
 	/*
 	 * The caches hold default-option lists of users as the model knows
-	 * them: first this backend's memory, then Redis.
+	 * them: first this backend's memory, then Redis.  Through an
+	 * experiment too: the variant's model serves the same list.
 	 */
-	cacheable = RecsServeOptionsAreDefault(&opts) && experiment == NULL &&
-		RecsUserIndex(model->data, user_id) >= 0;
+	cacheable = RecsServeOptionsAreDefault(&opts) && RecsUserIndex(model->data, user_id) >= 0;
 	if (cacheable && model->online)
 	{
 		bool		updated;
@@ -205,60 +236,36 @@ recs_topk(PG_FUNCTION_ARGS)
 		RecsLocalCacheGet(model, user_id, k, true, &cached_ids, &cached_scores,
 						  &cached_sources, &cached_n))
 	{
-		for (int i = 0; i < cached_n; i++)
-			EmitRow(rsinfo, cached_ids[i], cached_scores[i], i + 1, cached_sources[i]);
+		ServeRows(rsinfo, experiment, &route, user_id, model->version, cached_ids,
+				  cached_scores, (const char *const *) cached_sources, cached_n);
 		return (Datum) 0;
 	}
 	if (cacheable && RecsRedisEnabled() &&
 		RecsCacheGet(model, user_id, k, true, &cached_ids, &cached_scores,
 					 &cached_sources, &cached_n))
 	{
-		for (int i = 0; i < cached_n; i++)
-			EmitRow(rsinfo, cached_ids[i], cached_scores[i], i + 1, cached_sources[i]);
 		RecsLocalCachePut(model, user_id, k, true, cached_ids, cached_scores,
 						  (const char *const *) cached_sources, cached_n);
+		ServeRows(rsinfo, experiment, &route, user_id, model->version, cached_ids,
+				  cached_scores, (const char *const *) cached_sources, cached_n);
 		return (Datum) 0;
 	}
 
 	RecsServeList(model, user_id, k, &opts, &ranking, &info);
-
-	/* a list with no rows is not an exposure */
-	if (experiment != NULL && route.record && ranking.n > 0)
-		RecordExposure(experiment, &route, user_id, model, &ranking);
-
-	/* through an experiment, sources are tagged "<variant>:<source>" */
-	if (experiment != NULL)
-	{
-		const char *untagged = NULL;
-		const char *tagged = NULL;
-
-		for (int i = 0; i < ranking.n; i++)
-		{
-			/* rows share a few source strings: tag each once */
-			if (ranking.sources[i] != untagged)
-			{
-				untagged = ranking.sources[i];
-				tagged = psprintf("%s:%s", route.variant, untagged);
-			}
-			ranking.sources[i] = tagged;
-		}
-	}
+	ids = palloc(sizeof(int64) * Max(ranking.n, 1));
 	for (int i = 0; i < ranking.n; i++)
-		EmitRow(rsinfo, model->data->item_ids[ranking.items[i]], ranking.scores[i], i + 1,
-				ranking.sources[i]);
+		ids[i] = model->data->item_ids[ranking.items[i]];
 
 	if (cacheable && info.known && !info.updated)
 	{
-		int64	   *ids = palloc(sizeof(int64) * Max(ranking.n, 1));
-
-		for (int i = 0; i < ranking.n; i++)
-			ids[i] = model->data->item_ids[ranking.items[i]];
 		RecsLocalCachePut(model, user_id, k, true, ids, ranking.scores,
 						  (const char *const *) ranking.sources, ranking.n);
 		if (RecsRedisEnabled())
 			RecsCachePut(model, user_id, k, true, ids, ranking.scores,
 						 (const char *const *) ranking.sources, ranking.n);
 	}
+	ServeRows(rsinfo, experiment, &route, user_id, model->version, ids, ranking.scores,
+			  (const char *const *) ranking.sources, ranking.n);
 	return (Datum) 0;
 }
 
