@@ -14,7 +14,10 @@
 #     writer comes back, and exposures served meanwhile are inserted
 #     directly: none is lost,
 #   - a fast shutdown writes what is queued too: nothing lost across a
-#     restart.
+#     restart,
+#   - on a hot standby recs_topk serves through an experiment and warns
+#     that it could not record the exposure; once promoted, exposures are
+#     queued and written, and clicks attributed.
 # SIGSTOP keeps the writer from writing, so that exposures are certainly
 # queued at the moment a check needs them to be.
 
@@ -29,7 +32,7 @@ use POSIX ();
 my $db = 'postgres';
 
 my $node = PostgreSQL::Test::Cluster->new('writer');
-$node->init;
+$node->init(allows_streaming => 1);
 $node->append_conf(
 	'postgresql.conf', qq{
 shared_preload_libraries = 'recs'
@@ -204,5 +207,42 @@ is(exposures('x'), 85, 'a fast shutdown loses no queued exposure');
 unlike(slurp_file($node->logfile), qr/exposures queued but not written/,
 	'and the writer reports none unwritten');
 
+# ---------------------------------------------------------------------------
+# A hot standby serves through experiments and warns instead of recording
+# (its writer idles); promoted, it queues and writes exposures.
+
+$node->backup('bk');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'bk', has_streaming => 1);
+$standby->start;
+$node->wait_for_catchup($standby);
+ok( $standby->poll_query_until(
+		$db,
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'recs exposure writer'"),
+	'the writer runs on the standby');
+my ($ret, $out, $err) = $standby->psql($db,
+	"SELECT count(*) FROM recs_topk(90, 4, experiment => 'x'); SELECT recs_experiment_unrecorded_exposures()"
+);
+is($out, "4\n1", 'the standby serves through the experiment and counts the exposure unrecorded');
+like($err, qr/exposure of experiment "x" not recorded: the transaction is read-only/,
+	'with a warning that says so');
 $node->stop;
+$standby->promote;
+$standby->poll_query_until($db, 'SELECT NOT pg_is_in_recovery()') or die;
+$standby->safe_psql($db,
+	"SELECT count(*) FROM generate_series(91, 95) u, recs_topk(u, 4, experiment => 'x')");
+is($standby->safe_psql($db, 'SELECT queued >= 5, direct FROM recs_exposure_queue_stats()'),
+	't|0', 'promoted, it queues exposures');
+ok( $standby->poll_query_until(
+		$db, "SELECT count(*) = 5 FROM recs.exposures WHERE experiment = 'x' AND user_id BETWEEN 91 AND 95"),
+	'and its writer writes them');
+my $item91 = $standby->safe_psql($db,
+	"SELECT item_id FROM recs_topk(91, 1, experiment => 'x')");
+$standby->safe_psql($db, "SELECT recs_track(91, $item91, 'click')");
+ok( $standby->poll_query_until(
+		$db,
+		"SELECT exposure_id IS NOT NULL FROM recs.events WHERE user_id = 91 AND item_id = $item91"),
+	'and attributes a click tracked right after serving');
+
+$standby->stop;
 done_testing();

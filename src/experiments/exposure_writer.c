@@ -153,6 +153,7 @@ recs_exposure_writer_main(Datum main_arg)
 {
 	char	   *database;
 	int			nice;
+	int64		events_seen;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	/* SIGTERM asks for a last write; see the header */
@@ -164,12 +165,25 @@ recs_exposure_writer_main(Datum main_arg)
 	database = MemoryContextStrdup(TopMemoryContext, recs_worker_database);
 	BackgroundWorkerInitializeConnection(database, NULL, 0);
 
-	RecsExposureQueueAttachWriter(EventsSeen());
+	events_seen = EventsSeen();
+	RecsExposureQueueAttachWriter(events_seen);
 	before_shmem_exit(RecsExposureQueueDetachWriter, (Datum) 0);
 
 	while (!ShutdownRequestPending)
 	{
 		CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * Started on a standby, now promoted: note the events tracked so far
+		 * (unknown in recovery), so that the first write does not go over
+		 * every event.  Exposures queued in the moment since promotion may
+		 * miss a late attribution.
+		 */
+		if (events_seen < 0 && !RecoveryInProgress())
+		{
+			events_seen = EventsSeen();
+			RecsExposureQueueAttachWriter(events_seen);
+		}
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
