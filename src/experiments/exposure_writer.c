@@ -78,17 +78,8 @@ RecsExposureWriterInit(void)
 void
 RecsExposureWriterRegister(void)
 {
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = RECS_EXPOSURE_WRITER_RESTART_SECONDS;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "recs");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "recs_exposure_writer_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "recs exposure writer");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "recs exposure writer");
-	RegisterBackgroundWorker(&worker);
+	RecsRegisterBackgroundWorker("recs_exposure_writer_main", "recs exposure writer",
+								 RECS_EXPOSURE_WRITER_RESTART_SECONDS);
 }
 
 /*

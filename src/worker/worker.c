@@ -80,24 +80,36 @@ RecsWorkerInit(void)
 							NULL, NULL, NULL);
 }
 
-/* Register the worker; called from _PG_init under shared_preload_libraries. */
+/*
+ * Register a background worker of recs, database-connected and started on
+ * hot standbys too (where it stays idle until promotion): the worker here,
+ * and the exposure writer (experiments/exposure_writer.c).  From _PG_init
+ * under shared_preload_libraries.
+ */
 void
-RecsWorkerRegister(void)
+RecsRegisterBackgroundWorker(const char *function_name, const char *type,
+							 int restart_seconds)
 {
 	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	/* started on hot standbys too, where it stays idle until promotion */
 	worker.bgw_start_time = BgWorkerStart_ConsistentState;
-	worker.bgw_restart_time = RECS_WORKER_RESTART_SECONDS;
+	worker.bgw_restart_time = restart_seconds;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "recs");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "recs_worker_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "recs worker");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "recs worker");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "%s", function_name);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "%s", type);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "%s", type);
 	worker.bgw_main_arg = (Datum) 0;
 	worker.bgw_notify_pid = 0;
 	RegisterBackgroundWorker(&worker);
+}
+
+/* Register the worker; called from _PG_init under shared_preload_libraries. */
+void
+RecsWorkerRegister(void)
+{
+	RecsRegisterBackgroundWorker("recs_worker_main", "recs worker", RECS_WORKER_RESTART_SECONDS);
 	worker_registered = true;
 }
 
