@@ -44,6 +44,32 @@ FROM recs_topk(777, 5, 'br_pop', filter => '{"genre": "drama"}') r JOIN br_items
 -- a filter nothing matches: no rows, not an error
 SELECT count(*) FROM recs_topk(1, 5, 'br_knn', filter => '{"genre": "horror"}');
 
+-- common column types are matched natively (text, varchar, boolean,
+-- integers and numeric, text[]), others as jsonb: either way a filter keeps
+-- exactly the rows whose to_jsonb() contains it
+CREATE TABLE br_typed AS
+SELECT i AS item_id, (ARRAY['a', 'b'])[1 + i % 2] AS t, (ARRAY['a', 'b'])[1 + i % 3]::varchar(5) AS v,
+	i % 4 = 0 AS b, i % 5 AS i, (i % 3) / 2.0 AS n, (i % 2) / 2.0::float8 AS f,
+	CASE WHEN i % 3 = 0 THEN ARRAY['x', 'y'] WHEN i % 3 = 1 THEN ARRAY['x'] END AS tags,
+	ARRAY[i % 2] AS ints, jsonb_build_object('k', i % 2) AS js,
+	CASE WHEN i % 2 = 0 THEN 'z' END AS nul
+FROM generate_series(1, 20) i;
+CREATE TABLE br_typed_events AS SELECT i AS user_id, i AS item_id FROM generate_series(1, 20) i;
+SELECT recs_create_model('br_typed_pop', 'popular', 'br_typed_events');
+SELECT recs_train('br_typed_pop');
+SELECT recs_set_item_features('br_typed_pop', 'br_typed');
+SELECT pat AS filter,
+	(SELECT count(*) FROM recs_topk(777, 100, 'br_typed_pop', filter => pat)) AS kept,
+	(SELECT array_agg(item_id ORDER BY item_id) FROM recs_topk(777, 100, 'br_typed_pop', filter => pat))
+	IS NOT DISTINCT FROM
+	(SELECT array_agg(item_id::bigint ORDER BY item_id) FROM br_typed x WHERE to_jsonb(x) @> pat) AS as_jsonb
+FROM unnest(ARRAY['{"t": "a"}', '{"v": "b"}', '{"b": true}', '{"i": 3}', '{"i": 3.5}',
+				  '{"n": 0.50}', '{"f": 0.5}', '{"tags": ["y"]}', '{"tags": ["y", "x"]}',
+				  '{"tags": []}', '{"ints": [1]}', '{"js": {"k": 1}}', '{"nul": null}',
+				  '{"t": 1}', '{"b": "true"}', '{"tags": "x"}', '{"t": "a", "b": true, "i": 4}']::jsonb[]) pat;
+SELECT recs_drop_model('br_typed_pop');
+DROP TABLE br_typed, br_typed_events;
+
 -- diversity: maximal marginal relevance over item similarity spreads the
 -- list over both genres
 SELECT count(DISTINCT i.genre) AS genres_plain
