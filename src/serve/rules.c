@@ -57,6 +57,22 @@ FeaturesTable(const RecsLoadedModel *model, const char *why, Oid *relid, char **
 									  get_rel_name(*relid));
 }
 
+/* {key: value} as a jsonb object of its own */
+static Jsonb *
+KeyValuePattern(const char *key, JsonbValue *value)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	pushJsonbValue(&state, WJB_KEY, &k);
+	pushJsonbValue(&state, WJB_VALUE, value);
+	return JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL));
+}
+
 /*
  * A text[] of the elements of a JSON array, if they are all strings; else
  * NULL.
@@ -173,18 +189,8 @@ MatchingItems(const RecsLoadedModel *model, Oid relid, const char *table,
 		else
 		{
 			/* any other type: containment of the pair as jsonb */
-			JsonbParseState *state = NULL;
-			JsonbValue	k;
-
-			k.type = jbvString;
-			k.val.string.val = key;
-			k.val.string.len = strlen(key);
-			pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-			pushJsonbValue(&state, WJB_KEY, &k);
-			pushJsonbValue(&state, WJB_VALUE, &v);
 			argtypes[n_args] = JSONBOID;
-			args[n_args] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT,
-																		   NULL)));
+			args[n_args] = JsonbPGetDatum(KeyValuePattern(key, &v));
 			appendStringInfo(&where,
 							 " AND pg_catalog.jsonb_build_object(%s, t.%s) OPERATOR(pg_catalog.@>) $%d",
 							 quote_literal_cstr(key), column, ++n_args);
@@ -314,8 +320,6 @@ RecsContextMatches(const RecsLoadedModel *model, Jsonb *context)
 	it = JsonbIteratorInit(&context->root);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		JsonbParseState *state = NULL;
-		JsonbValue	k;
 		bool	   *match;
 
 		if (tok == WJB_KEY)
@@ -326,15 +330,7 @@ RecsContextMatches(const RecsLoadedModel *model, Jsonb *context)
 		if (tok != WJB_VALUE || key == NULL || get_attnum(relid, key) == InvalidAttrNumber)
 			continue;
 
-		/* {key: value} as a pattern of its own */
-		k.type = jbvString;
-		k.val.string.val = key;
-		k.val.string.len = strlen(key);
-		pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
-		pushJsonbValue(&state, WJB_KEY, &k);
-		pushJsonbValue(&state, WJB_VALUE, &v);
-		match = MatchingItems(model, relid, table, id_column,
-							  JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, NULL)));
+		match = MatchingItems(model, relid, table, id_column, KeyValuePattern(key, &v));
 		if (share == NULL)
 			share = palloc0(sizeof(float4) * Max(model->data->n_items, 1));
 		for (int32 j = 0; j < model->data->n_items; j++)
