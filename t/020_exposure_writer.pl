@@ -17,7 +17,8 @@
 #     restart,
 #   - on a hot standby recs_topk serves through an experiment and warns
 #     that it could not record the exposure; once promoted, exposures are
-#     queued and written, and clicks attributed.
+#     queued and written, and clicks attributed,
+#   - exposures queued when recs is dropped are discarded and counted.
 # SIGSTOP keeps the writer from writing, so that exposures are certainly
 # queued at the moment a check needs them to be.
 
@@ -243,6 +244,29 @@ ok( $standby->poll_query_until(
 		$db,
 		"SELECT exposure_id IS NOT NULL FROM recs.events WHERE user_id = 91 AND item_id = $item91"),
 	'and attributes a click tracked right after serving');
+
+# ---------------------------------------------------------------------------
+# Exposures queued when recs is dropped go with it: discarded and counted,
+# never written into a later installation.
+
+my $standby_writer = $standby->safe_psql($db, $writer_pid_sql);
+$standby->poll_query_until($db, 'SELECT pending = 0 FROM recs_exposure_queue_stats()') or die;
+kill 'STOP', $standby_writer;
+$standby->safe_psql($db,
+	"SELECT count(*) FROM generate_series(96, 99) u, recs_topk(u, 4, experiment => 'x')");
+is($standby->safe_psql($db, 'SELECT pending FROM recs_exposure_queue_stats()'),
+	'4', '4 exposures wait');
+my $offset = -s $standby->logfile;
+$standby->safe_psql($db, 'DROP EXTENSION recs CASCADE');
+kill 'CONT', $standby_writer;
+$standby->wait_for_log(
+	qr/recs exposure writer discarded 4 exposures: extension "recs" is not installed in database "$db"/,
+	$offset);
+$standby->safe_psql($db, 'CREATE EXTENSION recs');
+is($standby->safe_psql($db, 'SELECT pending, discarded FROM recs_exposure_queue_stats()'),
+	'0|4', 'dropping recs discards the exposures queued for it, and counts them');
+is($standby->safe_psql($db, 'SELECT count(*) FROM recs.exposures'), '0',
+	'none is written into the new installation');
 
 $standby->stop;
 done_testing();

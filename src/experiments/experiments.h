@@ -40,8 +40,10 @@ extern bool RecsQueueExposure(const char *experiment, const char *variant, const
 extern void RecsExposureQueueAttachWriter(int64 events_seen);
 extern void RecsExposureQueueDetachWriter(int code, Datum arg);
 extern bool RecsExposuresPending(void);
-extern uint64 RecsWriteQueuedExposures(uint64 *count, int64 *events_seen);
-extern void RecsExposuresWritten(uint64 tail, uint64 count, int64 events_seen);
+extern uint64 RecsWriteQueuedExposures(uint64 *count, uint64 *discarded, int64 *events_seen);
+extern void RecsExposuresWritten(uint64 tail, uint64 count, uint64 discarded,
+								 int64 events_seen);
+extern void RecsDiscardQueuedExposures(void);
 
 /* exposure_table.c: one exposure to write */
 typedef struct RecsExposureRow

@@ -296,10 +296,10 @@ COMMENT ON FUNCTION recs.attribute_events_since(bigint, timestamptz) IS 'interna
 CREATE FUNCTION recs_exposure_queue_stats(OUT enabled boolean, OUT capacity_bytes bigint,
 										  OUT used_bytes bigint, OUT pending bigint,
 										  OUT queued bigint, OUT written bigint,
-										  OUT direct bigint)
+										  OUT direct bigint, OUT discarded bigint)
 	RETURNS record
 	AS 'MODULE_PATHNAME', 'recs_exposure_queue_stats' LANGUAGE C VOLATILE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION recs_exposure_queue_stats() IS 'the shared-memory queue of exposures (preloaded recs with its worker): size, use, exposures pending, queued and written since start, and inserted directly because the queue was full';
+COMMENT ON FUNCTION recs_exposure_queue_stats() IS 'the shared-memory queue of exposures (preloaded recs with its exposure writer): size, use, exposures pending, queued and written since start, inserted directly because the queue was full, and discarded because their database or extension was gone';
 
 -- the variant lifts and p-values are measured against
 CREATE FUNCTION recs.baseline_variant(experiment text)

@@ -41,6 +41,7 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "commands/dbcommands.h"
 #include "utils/guc.h"
 
 #include "experiments/experiments.h"
@@ -49,6 +50,7 @@
 typedef struct QueuedExposure
 {
 	uint32		length;			/* of the whole record, MAXALIGNed */
+	Oid			database;		/* where it was served */
 	int32		model_version;
 	int64		user_id;
 	TimestampTz shown_at;
@@ -70,6 +72,7 @@ typedef struct ExposureQueue
 	uint64		queued;			/* exposures ever appended */
 	uint64		written;		/* exposures ever written by the writer */
 	uint64		direct;			/* exposures inserted directly (ring full) */
+	uint64		discarded;		/* exposures whose tables were gone */
 	int64		events_seen;	/* recs.events ids before the head was last
 								 * read (-1: unknown); see exposure_table.c */
 	Latch	   *writer_latch;	/* NULL: no writer; woken when a quarter full */
@@ -204,6 +207,7 @@ RecsQueueExposure(const char *experiment, const char *variant, const char *model
 	h.n_items = n_items;
 	h.fallback_rows = fallback_rows;
 	h.forced = forced;
+	h.database = MyDatabaseId;
 
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	/* a writer that has detached writes nothing more */
@@ -272,7 +276,7 @@ RecsExposureQueueDetachWriter(int code, Datum arg)
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	if (queue->writer_latch == MyLatch)
 		queue->writer_latch = NULL;
-	left = queue->queued - queue->written;
+	left = queue->queued - queue->written - queue->discarded;
 	LWLockRelease(queue->lock);
 	if (proc_exit_inprogress && left > 0)
 		ereport(LOG,
@@ -288,10 +292,11 @@ RecsExposureQueueDetachWriter(int code, Datum arg)
  * transaction, connected to SPI), in batches of RECS_EXPOSURE_BATCH
  * (exposure_table.c), and attribute the events tracked while they waited;
  * returns the position the tail may advance to once the transaction
- * commits, how many exposures that is, and the events seen.
+ * commits, how many exposures that is, how many of them were discarded
+ * (served in another database), and the events seen.
  */
 uint64
-RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
+RecsWriteQueuedExposures(uint64 *count, uint64 *discarded, int64 *events_seen)
 {
 	uint64		tail;
 	uint64		head;
@@ -305,6 +310,7 @@ RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 	TimestampTz shown_since = DT_NOEND;
 
 	*count = 0;
+	*discarded = 0;
 	*events_seen = -1;
 	if (queue == NULL)
 		return 0;
@@ -333,7 +339,15 @@ RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 		uint64		p;
 
 		RingRead(pos, &h, sizeof(h));
-		p = pos + sizeof(h);
+		pos += h.length;
+		n++;
+		/* queued before the writer moved to another database */
+		if (h.database != MyDatabaseId)
+		{
+			(*discarded)++;
+			continue;
+		}
+		p = pos - h.length + sizeof(h);
 		old = MemoryContextSwitchTo(batch_cxt);
 		names = palloc(h.experiment_len + 1 + h.variant_len + 1 + h.model_len + 1);
 		items = palloc(sizeof(int64) * Max(h.n_items, 1));
@@ -366,8 +380,6 @@ RecsWriteQueuedExposures(uint64 *count, int64 *events_seen)
 		shown_since = Min(shown_since, h.shown_at);
 		n_rows++;
 
-		pos += h.length;
-		n++;
 		if (n_rows == RECS_EXPOSURE_BATCH)
 		{
 			RecsInsertExposures(rows, n_rows);
@@ -400,18 +412,56 @@ RecsExposuresPending(void)
 
 /*
  * After the writing transaction committed: free the ring up to tail, and
- * note the events whose exposures were written.
+ * note the events whose exposures were written.  count includes the
+ * discarded ones.
  */
 void
-RecsExposuresWritten(uint64 tail, uint64 count, int64 events_seen)
+RecsExposuresWritten(uint64 tail, uint64 count, uint64 discarded, int64 events_seen)
 {
 	if (queue == NULL || count == 0)
 		return;
 	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
 	queue->tail = tail;
-	queue->written += count;
+	queue->written += count - discarded;
+	queue->discarded += discarded;
 	queue->events_seen = events_seen;
 	LWLockRelease(queue->lock);
+	if (discarded > 0)
+		ereport(LOG,
+				(errmsg("recs exposure writer discarded %llu exposures served in another database",
+						(unsigned long long) discarded),
+				 errdetail("They were queued before recs.worker_database changed and its writer could not write them.")));
+}
+
+/*
+ * Discard every queued exposure: recs is no longer installed in the
+ * writer's database, and with it went the tables they were for.  (In a
+ * transaction, for the database's name.)
+ */
+void
+RecsDiscardQueuedExposures(void)
+{
+	uint64		n = 0;
+	uint64		head;
+
+	if (queue == NULL)
+		return;
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	head = queue->head;
+	for (uint64 pos = queue->tail; pos < head; n++)
+	{
+		QueuedExposure h;
+
+		RingRead(pos, &h, sizeof(h));
+		pos += h.length;
+	}
+	queue->tail = head;
+	queue->discarded += n;
+	LWLockRelease(queue->lock);
+	if (n > 0)
+		ereport(LOG,
+				(errmsg("recs exposure writer discarded %llu exposures: extension \"recs\" is not installed in database \"%s\"",
+						(unsigned long long) n, get_database_name(MyDatabaseId))));
 }
 
 PG_FUNCTION_INFO_V1(recs_exposure_queue_stats);
@@ -425,8 +475,8 @@ Datum
 recs_exposure_queue_stats(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		values[7];
-	bool		nulls[7] = {0};
+	Datum		values[8];
+	bool		nulls[8] = {0};
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -434,7 +484,7 @@ recs_exposure_queue_stats(PG_FUNCTION_ARGS)
 	if (queue == NULL)
 	{
 		values[0] = BoolGetDatum(false);
-		for (int i = 1; i < 7; i++)
+		for (int i = 1; i < 8; i++)
 			nulls[i] = true;
 	}
 	else
@@ -444,10 +494,11 @@ recs_exposure_queue_stats(PG_FUNCTION_ARGS)
 								 queue->writer_database == MyDatabaseId);
 		values[1] = Int64GetDatum((int64) queue->capacity);
 		values[2] = Int64GetDatum((int64) (queue->head - queue->tail));
-		values[3] = Int64GetDatum((int64) (queue->queued - queue->written));
+		values[3] = Int64GetDatum((int64) (queue->queued - queue->written - queue->discarded));
 		values[4] = Int64GetDatum((int64) queue->queued);
 		values[5] = Int64GetDatum((int64) queue->written);
 		values[6] = Int64GetDatum((int64) queue->direct);
+		values[7] = Int64GetDatum((int64) queue->discarded);
 		LWLockRelease(queue->lock);
 	}
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));

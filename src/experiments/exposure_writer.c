@@ -91,7 +91,9 @@ WriteQueued(void)
 {
 	uint64		tail = 0;
 	uint64		count = 0;
+	uint64		discarded = 0;
 	int64		events_seen = -1;
+	bool		installed;
 
 	if (!RecsExposuresPending() || RecoveryInProgress())
 		return;
@@ -100,14 +102,18 @@ WriteQueued(void)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "writing queued exposures");
-	if (OidIsValid(get_extension_oid("recs", true)))
-		tail = RecsWriteQueuedExposures(&count, &events_seen);
+	installed = OidIsValid(get_extension_oid("recs", true));
+	if (installed)
+		tail = RecsWriteQueuedExposures(&count, &discarded, &events_seen);
+	else
+		RecsDiscardQueuedExposures();
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
-	RecsExposuresWritten(tail, count, events_seen);
+	if (installed)
+		RecsExposuresWritten(tail, count, discarded, events_seen);
 }
 
 /* The events tracked so far (exposure_table.c), in a transaction of its own. */
