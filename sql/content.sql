@@ -179,6 +179,20 @@ SELECT DISTINCT source FROM recs_topk(102, 3, 'ct_cold');
 -- a user the model knows is served from their own profile as usual
 SELECT DISTINCT source FROM recs_topk(1, 2, 'ct_cold');
 
+-- Table names in params are looked up with the caller's search_path and
+-- stored schema-qualified, so training (here, and in the worker) finds the
+-- same table whatever its own search_path.
+CREATE SCHEMA ct_hidden;
+CREATE TABLE ct_hidden.ct_hidden_movies AS SELECT * FROM ct_movies;
+SET search_path = ct_hidden, public;
+SELECT recs_create_model('ct_path', 'content', 'ct_events',
+	params => '{"item_table": "ct_hidden_movies", "item_id": "movie", "features": {"genre": "categorical"}}');
+RESET search_path;
+SELECT params->>'item_table' AS item_table, item_features::text AS catalogue
+FROM recs.models WHERE name = 'ct_path';
+SELECT recs_train('ct_path') > 0 AS trained;
+SELECT recs_drop_model('ct_path');
+
 -- ---------------------------------------------------------------------
 -- Bad params: each with its SQLSTATE, message and hint.
 CREATE FUNCTION ct_try(p jsonb, time_col name DEFAULT NULL)
@@ -202,7 +216,7 @@ SELECT label, t.* FROM (VALUES
 	('features not an object', '{"item_table": "public.ct_movies", "item_id": "movie", "features": ["genre"]}'),
 	('no feature', '{"item_table": "public.ct_movies", "item_id": "movie", "features": {}}'),
 	('no such table', '{"item_table": "public.ct_nope", "features": {"genre": "categorical"}}'),
-	('unqualified table', '{"item_table": "ct_movies", "features": {"genre": "categorical"}}'),
+	('table not on search_path', '{"item_table": "ct_hidden_movies", "features": {"genre": "categorical"}}'),
 	('id column of type text', '{"item_table": "public.ct_movies", "item_id": "genre", "features": {"tags": "tags"}}'),
 	('no such id column', '{"item_table": "public.ct_movies", "features": {"genre": "categorical"}}'),
 	('no such feature column', '{"item_table": "public.ct_movies", "item_id": "movie", "features": {"genres": "categorical"}}'),
@@ -251,4 +265,5 @@ SELECT recs_train('ct_gone');
 
 SELECT recs_drop_model(name) FROM recs.models WHERE name LIKE 'ct\_%' ORDER BY name;
 DROP TABLE ct_docs, ct_doc_events, ct_movies, ct_events, ct_users, ct_bad_emb;
+DROP SCHEMA ct_hidden CASCADE;
 DROP FUNCTION ct_try(jsonb, name);

@@ -63,16 +63,16 @@ ContentResolveTable(const char *table, bool missing_ok)
 	Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
 
 	/*
-	 * recs_create_model runs with search_path pg_catalog, pg_temp (and
-	 * turns the same text into the model's catalogue regclass), so an
-	 * unqualified name only finds temporary tables there: say so.
+	 * recs_create_model qualifies the names its caller's search_path
+	 * resolves (recs.qualify_table_params); one still unqualified here was
+	 * not on it, and is looked up with search_path pg_catalog, pg_temp.
 	 */
 	if (!OidIsValid(relid) && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation \"%s\" does not exist", table),
 				 list_length(names) == 1 ?
-				 errhint("Table names in params are looked up with search_path pg_catalog, pg_temp; qualify the name with its schema, for example \"public.%s\".",
+				 errhint("Qualify the name with its schema, for example \"public.%s\", or put its schema on search_path.",
 						 table) : 0));
 	return relid;
 }

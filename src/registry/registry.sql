@@ -102,12 +102,9 @@ COMMENT ON FUNCTION recs.check_params(text, jsonb, boolean, boolean) IS 'interna
 
 -- the user-facing API
 
-CREATE FUNCTION recs_create_model(name text, algorithm text, source regclass,
-								  user_column name DEFAULT 'user_id',
-								  item_column name DEFAULT 'item_id',
-								  weight_column name DEFAULT NULL,
-								  time_column name DEFAULT NULL,
-								  params jsonb DEFAULT '{}')
+CREATE FUNCTION recs.create_model(name text, algorithm text, source regclass,
+								  user_column name, item_column name, weight_column name,
+								  time_column name, params jsonb)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -126,7 +123,7 @@ BEGIN
 		RAISE EXCEPTION 'algorithm must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	IF EXISTS (SELECT 1 FROM recs.models m WHERE m.name = recs_create_model.name) THEN
+	IF EXISTS (SELECT 1 FROM recs.models m WHERE m.name = create_model.name) THEN
 		RAISE EXCEPTION 'model "%" already exists', name
 			USING ERRCODE = 'duplicate_object',
 				  HINT = 'Drop it with recs_drop_model() first, or choose another name.';
@@ -143,18 +140,42 @@ BEGIN
 	-- the catalogue of its first member (by name) that has one.
 	IF algorithm = 'content' THEN
 		UPDATE recs.models m
-		SET item_features = (recs_create_model.params->>'item_table')::regclass,
-			item_features_id = coalesce(recs_create_model.params->>'item_id', 'item_id')
-		WHERE m.name = recs_create_model.name;
+		SET item_features = (create_model.params->>'item_table')::regclass,
+			item_features_id = coalesce(create_model.params->>'item_id', 'item_id')
+		WHERE m.name = create_model.name;
 	ELSIF algorithm = 'hybrid' THEN
 		UPDATE recs.models m
 		SET item_features = c.item_features, item_features_id = c.item_features_id
 		FROM (SELECT mm.item_features, mm.item_features_id FROM recs.models mm
-			  WHERE mm.name IN (SELECT jsonb_object_keys(recs_create_model.params->'members'))
+			  WHERE mm.name IN (SELECT jsonb_object_keys(create_model.params->'members'))
 				AND mm.item_features IS NOT NULL
 			  ORDER BY mm.name LIMIT 1) c
-		WHERE m.name = recs_create_model.name;
+		WHERE m.name = create_model.name;
 	END IF;
+END
+$$;
+CREATE FUNCTION recs.qualify_table_params(params jsonb)
+	RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'recs_qualify_table_params' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION recs.qualify_table_params(jsonb) IS 'internal: params with each "..._table" name that the caller''s search_path resolves replaced by its schema-qualified name';
+
+COMMENT ON FUNCTION recs.create_model(text, text, regclass, name, name, name, name, jsonb) IS 'internal: recs_create_model once table names in params are qualified';
+
+-- No SET search_path here, unlike everywhere else: table names in params
+-- are looked up with the caller's, as the source's regclass is.  The body
+-- only calls schema-qualified functions.
+CREATE FUNCTION recs_create_model(name text, algorithm text, source regclass,
+								  user_column name DEFAULT 'user_id',
+								  item_column name DEFAULT 'item_id',
+								  weight_column name DEFAULT NULL,
+								  time_column name DEFAULT NULL,
+								  params jsonb DEFAULT '{}')
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $$
+BEGIN
+	PERFORM recs.create_model(name, algorithm, source, user_column, item_column, weight_column,
+							  time_column, recs.qualify_table_params(params));
 END
 $$;
 COMMENT ON FUNCTION recs_create_model(text, text, regclass, name, name, name, name, jsonb) IS 'define a model: an algorithm with params over a table, view or foreign table of interactions';

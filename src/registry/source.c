@@ -16,13 +16,17 @@
 
 #include <math.h>
 
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/regproc.h"
 
 #include "registry/registry.h"
 
@@ -296,4 +300,62 @@ RecsReadSource(const RecsModelSpec *spec, MemoryContext target,
 	if (OidIsValid(spec->item_features))
 		AddCatalogue(spec, result);
 	return result;
+}
+
+PG_FUNCTION_INFO_V1(recs_qualify_table_params);
+
+/*
+ * recs.qualify_table_params(params jsonb) returns jsonb: params with every
+ * top-level "..._table" string that names an existing relation under the
+ * caller's search_path replaced by its schema-qualified name.
+ *
+ * recs_create_model calls it before entering the code that runs with
+ * search_path pg_catalog, pg_temp (and training, in the worker too, runs
+ * with yet another), so that {"item_table": "movies"} means the movies the
+ * caller sees.  Names that resolve to nothing are left alone, for the
+ * algorithm's own check to report.
+ */
+Datum
+recs_qualify_table_params(PG_FUNCTION_ARGS)
+{
+	Jsonb	   *params = PG_GETARG_JSONB_P(0);
+	JsonbParseState *state = NULL;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	JsonbValue *result = NULL;
+	bool		table_key = false;
+
+	if (!JB_ROOT_IS_OBJECT(params) || JB_ROOT_IS_SCALAR(params))
+		PG_RETURN_JSONB_P(params);
+
+	it = JsonbIteratorInit(&params->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			table_key = v.val.string.len > 6 &&
+				strncmp(v.val.string.val + v.val.string.len - 6, "_table", 6) == 0;
+			result = pushJsonbValue(&state, tok, &v);
+			continue;
+		}
+		if (tok == WJB_VALUE && table_key && v.type == jbvString)
+		{
+			char	   *name = pnstrdup(v.val.string.val, v.val.string.len);
+			List	   *names = stringToQualifiedNameList(name);
+			Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true);
+
+			if (OidIsValid(relid))
+			{
+				char	   *qualified =
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+											   get_rel_name(relid));
+
+				v.val.string.val = qualified;
+				v.val.string.len = strlen(qualified);
+			}
+		}
+		result = pushJsonbValue(&state, tok, tok < WJB_BEGIN_ARRAY ? &v : NULL);
+	}
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(result));
 }
