@@ -31,7 +31,11 @@
  * the exposures are in, applies recs_track's rule again to the events
  * tracked since its previous note, over the exposures just written (shown
  * since the earliest of them).  That costs what the new events cost, not
- * what the exposures do.
+ * what the exposures do.  One race remains, as with any attribution that
+ * is not serialised: an event whose recs_track transaction took its id
+ * before the writer noted the sequence but commits only after the
+ * writer's attribution query, for an exposure written in between, is
+ * attributed by neither (a window of one recs_track transaction).
  */
 #include "postgres.h"
 
