@@ -227,6 +227,20 @@ SELECT recs_create_model('hyg', 'hybrid', 'hy_groups', time_column => 't',
 SELECT recs_train('hyg');
 SELECT reason FROM recs_explain(11, 11, 'hyg') WHERE evidence_item IS NULL;
 SELECT item_id, rank, source FROM recs_topk(11, 3, 'hyg');
+-- Learning scores validation users as serving would: a member switched
+-- off for them by "interactions" (item_knn only from 100 interactions on:
+-- nobody) does not count, however well it would have done, so the given
+-- weights stand; nor does it when a heavy popularity prior decides every
+-- list whatever the members' weights.
+SELECT recs_create_model('hyg_switched', 'hybrid', 'hy_groups', time_column => 't',
+						 params => '{"members": {"hyg_pop": 0.8, "hyg_knn": 0.2}, "weights": "learn",
+									 "interactions": {"hyg_knn": [100, null]}}');
+SELECT recs_train('hyg_switched');
+SELECT recs_create_model('hyg_prior', 'hybrid', 'hy_groups', time_column => 't',
+						 params => '{"members": {"hyg_pop": 0.8, "hyg_knn": 0.2}, "weights": "learn",
+									 "popularity": 1000, "popularity_weight": 1000}');
+SELECT recs_train('hyg_prior');
+SELECT recs_drop_model('hyg_switched'), recs_drop_model('hyg_prior');
 -- without time, a seeded random interaction per user is held out; the
 -- same seed learns the same weights.  Here the best weights (knn 0.7) are
 -- not chosen: knn 0.6 validates within a standard error of them and is

@@ -140,9 +140,9 @@ typedef struct HybridState
  * only for users with min <= n <= max interactions (null: unbounded).  Fills
  * min_n/max_n (indexed like names) and checks the param when names given.
  */
-static void
-ReadInteractionRanges(Jsonb *params, char **names, int n_members, int64 *min_n,
-					  int64 *max_n)
+void
+RecsHybridInteractionRanges(Jsonb *params, char **names, int n_members, int64 *min_n,
+							int64 *max_n)
 {
 	Jsonb	   *ranges = RecsParamObject(params, "interactions");
 	JsonbIterator *it;
@@ -335,7 +335,7 @@ ReadParams(Jsonb *params, HybridParams *p)
 		int64		min_n[RECS_HYBRID_MAX_MEMBERS];
 		int64		max_n[RECS_HYBRID_MAX_MEMBERS];
 
-		ReadInteractionRanges(params, p->names, p->n_members, min_n, max_n);
+		RecsHybridInteractionRanges(params, p->names, p->n_members, min_n, max_n);
 	}
 }
 
@@ -592,7 +592,7 @@ HybridLoad(RecsArtifactReader *in, const RecsInteractions *data, Jsonb *params)
 
 		for (int i = 0; i < *n; i++)
 			names[i] = state->members[i]->name;
-		ReadInteractionRanges(params, names, *n, state->min_n, state->max_n);
+		RecsHybridInteractionRanges(params, names, *n, state->min_n, state->max_n);
 		pfree(names);
 	}
 	return state;

@@ -32,6 +32,8 @@ typedef struct RecsHybridMember
 
 /* hybrid.c */
 extern void RecsHybridNormalise(float4 *scores, int32 n, RecsHybridNorm norm);
+extern void RecsHybridInteractionRanges(Jsonb *params, char **names, int n_members,
+										int64 *min_n, int64 *max_n);
 extern bytea *RecsHybridTrainMember(const RecsHybridMember *member,
 									const RecsInteractions *data);
 extern RecsLoadedModel *RecsHybridLoadMember(const RecsHybridMember *member,

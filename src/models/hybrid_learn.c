@@ -10,7 +10,11 @@
  * searched for the one maximising the mean NDCG@k of the hybrid's
  * rankings of the held-out items, ranked as recs_topk ranks them: seen
  * items excluded, unscored items after the scored ones in popularity
- * order.  With at most 3 members the search is exhaustive over a grid in
+ * order, each user scored as serving would score them: only by the members
+ * whose "interactions" range holds the user's training interactions, and
+ * with the popularity prior ("popularity", "popularity_weight") at the
+ * weight the user's history gives it.  (A member "alone" in the NOTICE is
+ * that member with the prior.)  With at most 3 members the search is exhaustive over a grid in
  * steps of 0.1 (11 weightings for 2 members, 66 for 3), so the pure
  * members are among the candidates; beyond 3, coordinate ascent from the
  * given weights over the same steps.
@@ -72,6 +76,9 @@ typedef struct Validation
 	int32	   *users;			/* [n_users] indices into train */
 	int32	   *held;			/* [n_users] the held-out item, in train */
 	float4	   *norms;			/* [n_users][n_members][n_items] */
+	bool	   *active;			/* [n_users][n_members] by "interactions" */
+	float8	   *pop_weight;		/* [n_users] the prior's weight, 0: none */
+	float4	   *pop_norm;		/* [n_items] normalised popularity, or NULL */
 	float8	   *combined;		/* [n_items] scratch */
 	bool	   *seen;			/* [n_items] scratch, all false between users */
 	float8	   *prior;			/* [n_members] given weights, summing to 1 */
@@ -100,6 +107,8 @@ MeanNdcg(Validation *v, const float8 *w, double *se)
 		int32		u = v->users[t];
 		int32		h = v->held[t];
 		const float4 *x = v->norms + (Size) t * v->n_members * n_items;
+		const bool *active = v->active + (Size) t * v->n_members;
+		float8		pop_weight = v->pop_weight[t];
 		float4		target;
 		int64		rank;
 
@@ -112,11 +121,16 @@ MeanNdcg(Validation *v, const float8 *w, double *se)
 			{
 				float4		value = x[(Size) m * n_items + j];
 
-				if (w[m] > 0 && value != -INFINITY)
+				if (w[m] > 0 && active[m] && value != -INFINITY)
 				{
 					sum += w[m] * value;
 					scored = true;
 				}
+			}
+			if (pop_weight > 0 && v->pop_norm[j] != -INFINITY)
+			{
+				sum += pop_weight * v->pop_norm[j];
+				scored = true;
 			}
 			/* served scores are float4: compare at that precision */
 			v->combined[j] = scored ? (float8) (float4) sum : -INFINITY;
@@ -158,6 +172,45 @@ MeanNdcg(Validation *v, const float8 *w, double *se)
 	if (se != NULL)
 		*se = sqrt(Max(squares / n - mean * mean, 0.0) / n);
 	return mean;
+}
+
+/*
+ * What serving adds to the member weights, per validation user: which
+ * members take part (param "interactions", by the user's training
+ * interactions) and the popularity prior's weight s 2^(-n / h) (params
+ * "popularity" h and "popularity_weight" s), as hybrid.c's ScoreMembers.
+ */
+static void
+SwitchingAndPrior(Validation *v, Jsonb *params, const RecsHybridMember *members,
+				  RecsHybridNorm norm)
+{
+	float8		half_life = RecsParamPositive(params, "popularity", 0.0);
+	float8		at_zero = RecsParamPositive(params, "popularity_weight", 1.0);
+	char	   *names[RECS_HYBRID_MAX_MEMBERS];
+	int64		min_n[RECS_HYBRID_MAX_MEMBERS];
+	int64		max_n[RECS_HYBRID_MAX_MEMBERS];
+
+	for (int m = 0; m < v->n_members; m++)
+		names[m] = members[m].name;
+	RecsHybridInteractionRanges(params, names, v->n_members, min_n, max_n);
+	v->active = palloc(sizeof(bool) * Max(v->n_users, 1) * v->n_members);
+	v->pop_weight = palloc0(sizeof(float8) * Max(v->n_users, 1));
+	for (int32 t = 0; t < v->n_users; t++)
+	{
+		int32		u = v->users[t];
+		int64		n = v->train->row_ptr[u + 1] - v->train->row_ptr[u];
+
+		for (int m = 0; m < v->n_members; m++)
+			v->active[(Size) t * v->n_members + m] = n >= min_n[m] && n <= max_n[m];
+		if (half_life > 0)
+			v->pop_weight[t] = at_zero * pow(2.0, -(float8) n / half_life);
+	}
+	if (half_life > 0)
+	{
+		v->pop_norm = palloc(sizeof(float4) * Max(v->train->n_items, 1));
+		memcpy(v->pop_norm, v->popularity, sizeof(float4) * v->train->n_items);
+		RecsHybridNormalise(v->pop_norm, v->train->n_items, norm);
+	}
 }
 
 /* L1 distance of w from the prior */
@@ -441,6 +494,7 @@ RecsHybridLearnWeights(const RecsInteractions *data, Jsonb *params,
 		pfree(artifact);
 	}
 	v.popularity = RecsItemPopularity(train, RecsParamObject(params, "fallback"));
+	SwitchingAndPrior(&v, params, members, norm);
 	v.norms = palloc_extended(mul_size(per_user, Max(v.n_users, 1)), MCXT_ALLOC_HUGE);
 	for (int32 t = 0; t < v.n_users; t++)
 	{
