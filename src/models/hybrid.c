@@ -799,8 +799,8 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 	if (state->popularity > 0 && req->kind != HYBRID_SCORED_SIMILAR &&
 		req->kind != HYBRID_SCORED_NONE)
 	{
-		state->pop_weight = state->popularity_weight *
-			pow(2.0, -(float8) n_user / state->popularity);
+		state->pop_weight = RecsHybridPriorWeight(state->popularity, state->popularity_weight,
+												  n_user);
 		if (!state->pop_norm_ready)
 		{
 			memcpy(state->pop_norm, model->popularity, sizeof(float4) * n_items);
@@ -810,27 +810,9 @@ ScoreMembers(const RecsLoadedModel *model, const HybridRequest *req, float4 *sco
 	}
 
 	for (int32 j = 0; j < n_items; j++)
-	{
-		float8		sum = 0.0;
-		bool		scored = false;
-
-		for (int m = 0; m < state->n_members; m++)
-		{
-			float4		v = state->norms[(Size) m * n_items + j];
-
-			if (state->active[m] && v != -INFINITY)
-			{
-				sum += state->weights[m] * v;
-				scored = true;
-			}
-		}
-		if (state->pop_weight > 0 && state->pop_norm[j] != -INFINITY)
-		{
-			sum += state->pop_weight * state->pop_norm[j];
-			scored = true;
-		}
-		scores[j] = scored ? (float4) sum : -INFINITY;
-	}
+		scores[j] = RecsHybridCombine(state->norms, n_items, j, state->n_members,
+									  state->weights, state->active, state->pop_weight,
+									  state->pop_norm);
 	state->scored = req->kind;
 	state->last_user = req->user;
 	return any;

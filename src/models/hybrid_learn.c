@@ -112,29 +112,10 @@ MeanNdcg(Validation *v, const float8 *w, double *se)
 		float4		target;
 		int64		rank;
 
+		/* served scores are float4: compare at that precision */
 		for (int32 j = 0; j < n_items; j++)
-		{
-			float8		sum = 0.0;
-			bool		scored = false;
-
-			for (int m = 0; m < v->n_members; m++)
-			{
-				float4		value = x[(Size) m * n_items + j];
-
-				if (w[m] > 0 && active[m] && value != -INFINITY)
-				{
-					sum += w[m] * value;
-					scored = true;
-				}
-			}
-			if (pop_weight > 0 && v->pop_norm[j] != -INFINITY)
-			{
-				sum += pop_weight * v->pop_norm[j];
-				scored = true;
-			}
-			/* served scores are float4: compare at that precision */
-			v->combined[j] = scored ? (float8) (float4) sum : -INFINITY;
-		}
+			v->combined[j] = RecsHybridCombine(x, n_items, j, v->n_members, w, active,
+											   pop_weight, v->pop_norm);
 		for (int64 p = train->row_ptr[u]; p < train->row_ptr[u + 1]; p++)
 			v->seen[train->col_idx[p]] = true;
 
@@ -203,7 +184,7 @@ SwitchingAndPrior(Validation *v, Jsonb *params, const RecsHybridMember *members,
 		for (int m = 0; m < v->n_members; m++)
 			v->active[(Size) t * v->n_members + m] = n >= min_n[m] && n <= max_n[m];
 		if (half_life > 0)
-			v->pop_weight[t] = at_zero * pow(2.0, -(float8) n / half_life);
+			v->pop_weight[t] = RecsHybridPriorWeight(half_life, at_zero, n);
 	}
 	if (half_life > 0)
 	{
