@@ -35,10 +35,8 @@
 
 #include <sys/resource.h>
 
-#include "access/xact.h"
 #include "access/xlog.h"
 #include "commands/extension.h"
-#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -47,7 +45,6 @@
 #include "storage/latch.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 
 #include "experiments/experiments.h"
 #include "worker/worker.h"
@@ -97,21 +94,13 @@ WriteQueued(void)
 
 	if (!RecsExposuresPending() || RecoveryInProgress())
 		return;
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, "writing queued exposures");
+	RecsWorkerBeginTransaction("writing queued exposures");
 	installed = OidIsValid(get_extension_oid("recs", true));
 	if (installed)
 		tail = RecsWriteQueuedExposures(&count, &discarded, &events_seen);
 	else
 		RecsDiscardQueuedExposures();
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
-	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_IDLE, NULL);
+	RecsWorkerEndTransaction(false);
 	if (installed)
 		RecsExposuresWritten(tail, count, discarded, events_seen);
 }
@@ -124,14 +113,9 @@ EventsSeen(void)
 
 	if (RecoveryInProgress())
 		return -1;
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	RecsWorkerBeginTransaction("noting the events tracked so far");
 	seen = RecsEventsSeen();
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	RecsWorkerEndTransaction(false);
 	return seen;
 }
 

@@ -120,8 +120,13 @@ recs_worker_preloaded(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(worker_registered);
 }
 
-static void
-BeginJobTransaction(const char *activity)
+/*
+ * The transaction around a background job that uses SPI, reported in
+ * pg_stat_activity; shared with the exposure writer.  force_stats flushes
+ * the job's statistics at once (the writer, every 200 ms, lets them batch).
+ */
+void
+RecsWorkerBeginTransaction(const char *activity)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -130,13 +135,13 @@ BeginJobTransaction(const char *activity)
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
-static void
-EndJobTransaction(void)
+void
+RecsWorkerEndTransaction(bool force_stats)
 {
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	pgstat_report_stat(true);
+	pgstat_report_stat(force_stats);
 	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
@@ -149,7 +154,7 @@ FetchModels(const char *query, MemoryContext cxt)
 {
 	List	   *models = NIL;
 
-	BeginJobTransaction(query);
+	RecsWorkerBeginTransaction(query);
 	if (OidIsValid(get_extension_oid("recs", true)))
 	{
 		if (SPI_execute(query, true, 0) != SPI_OK_SELECT)
@@ -170,7 +175,7 @@ FetchModels(const char *query, MemoryContext cxt)
 			MemoryContextSwitchTo(old);
 		}
 	}
-	EndJobTransaction();
+	RecsWorkerEndTransaction(true);
 	return models;
 }
 
@@ -184,11 +189,11 @@ RunJob(const char *call, const char *model)
 	CHECK_FOR_INTERRUPTS();
 	if (RecoveryInProgress())
 		return;
-	BeginJobTransaction(psprintf("%s -- %s", call, model));
+	RecsWorkerBeginTransaction(psprintf("%s -- %s", call, model));
 	args[0] = CStringGetTextDatum(model);
 	if (SPI_execute_with_args(call, 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not run recs worker job \"%s\"", call);
-	EndJobTransaction();
+	RecsWorkerEndTransaction(true);
 }
 
 /*

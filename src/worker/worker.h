@@ -15,6 +15,8 @@ extern int	recs_worker_naptime;
 
 extern void RecsWorkerInit(void);
 extern void RecsWorkerRegister(void);
+extern void RecsWorkerBeginTransaction(const char *activity);
+extern void RecsWorkerEndTransaction(bool force_stats);
 extern void RecsRegisterBackgroundWorker(const char *function_name, const char *type,
 										 int restart_seconds);
 
